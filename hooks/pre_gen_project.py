@@ -1,0 +1,184 @@
+"""Validate the answers before cookiecutter writes any file.
+
+On a bad answer this prints one line naming the answer and what is allowed, then exits 1:
+cookiecutter then deletes the half-made project folder. The answers are read as JSON, each on
+its own line inside a raw string, so no answer (quotes, backslashes, code) can break this file.
+Kept self-contained: cookiecutter hooks cannot import template-local modules.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import posixpath
+import re
+import sys
+
+CHOICES = {
+    "python_version": ("3.11", "3.12", "3.13"),
+    "task": ("classification", "regression"),
+    "dvc_remote": ("local", "s3", "gcs", "azure"),
+    "license": ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"),
+}
+
+# Import names the generated project depends on (or that its tooling claims): a package with one
+# of these names would shadow the real library.
+RESERVED_PACKAGE_NAMES = frozenset(
+    {
+        "bentoml", "dvc", "joblib", "matplotlib", "mlflow", "numpy", "pandas", "pandera",
+        "pyarrow", "pydantic", "pytest", "ruff", "scipy", "sklearn", "scikit_learn", "skops",
+        "src", "test", "tests", "yaml", "setuptools", "pip", "uv", "conftest", "site",
+    }
+)
+
+SLUG_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+PACKAGE_RE = re.compile(r"[a-z][a-z0-9_]*")
+EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&*+/=?^_`|~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+GITHUB_OWNER_RE = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
+REMOTE_URL_RE = {
+    "s3": re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?"),
+    "gcs": re.compile(r"gs://[a-z0-9][a-z0-9._-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?"),
+    "azure": re.compile(r"azure://[a-z0-9](?:-?[a-z0-9]){2,62}(/[A-Za-z0-9._-]+)*/?"),
+    "local": re.compile(r"(\.\./|/)[A-Za-z0-9._/-]*[A-Za-z0-9_-]"),
+}
+REMOTE_URL_HINT = {
+    "s3": "s3://<bucket>/<path>",
+    "gcs": "gs://<bucket>/<path>",
+    "azure": "azure://<container>/<path>",
+    "local": "a folder outside the project, e.g. ../my-project-dvc-storage or /srv/dvc-storage",
+}
+TEXT_LIMITS = {"project_name": 80, "description": 300, "author_name": 100}
+MAX_NAME_LENGTH = 64
+
+
+class AnswerError(ValueError):
+    """An answer the template cannot accept; the message is the one line shown to the user."""
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def check_text(name: str, value: str) -> None:
+    limit = TEXT_LIMITS[name]
+    if not value.strip():
+        raise AnswerError(f"{name} is empty: give a short text (at most {limit} characters).")
+    if len(value) > limit:
+        raise AnswerError(f"{name} is {len(value)} characters long: at most {limit} are allowed.")
+    if _has_control_characters(value):
+        raise AnswerError(f"{name} contains a newline or control character: keep it on one line.")
+
+
+def check_slug(slug: str) -> None:
+    if len(slug) > MAX_NAME_LENGTH or not SLUG_RE.fullmatch(slug):
+        raise AnswerError(
+            f"project_slug {slug!r} is not a valid slug: use lowercase letters, digits and single "
+            f"dashes, starting with a letter (at most {MAX_NAME_LENGTH} characters), e.g. 'churn-model'."
+        )
+
+
+def check_package_name(package: str) -> None:
+    if len(package) > MAX_NAME_LENGTH or not PACKAGE_RE.fullmatch(package) or keyword.iskeyword(package):
+        raise AnswerError(
+            f"package_name {package!r} is not a valid Python package name: use lowercase letters, "
+            "digits and underscores, starting with a letter, e.g. 'churn_model'."
+        )
+    if package in sys.stdlib_module_names:
+        raise AnswerError(
+            f"package_name {package!r} shadows the Python standard library module of that name: choose another name."
+        )
+    if package in RESERVED_PACKAGE_NAMES:
+        raise AnswerError(
+            f"package_name {package!r} shadows a package the project depends on or uses: choose another name."
+        )
+
+
+def check_email(email: str) -> None:
+    if len(email) > 254 or not EMAIL_RE.fullmatch(email):
+        raise AnswerError(f"author_email {email!r} is not a valid email address, e.g. 'jane.doe@example.com'.")
+
+
+def check_github_owner(owner: str) -> None:
+    if not GITHUB_OWNER_RE.fullmatch(owner):
+        raise AnswerError(
+            f"github_owner {owner!r} is not a valid GitHub user or organisation name: letters, digits and "
+            "single dashes, at most 39 characters."
+        )
+
+
+def check_choice(name: str, value: str) -> None:
+    allowed = CHOICES[name]
+    if value not in allowed:
+        raise AnswerError(f"{name} {value!r} is not supported: choose one of {', '.join(allowed)}.")
+
+
+def check_remote(kind: str, url: str, slug: str) -> None:
+    """The URL must be of the chosen kind: a mismatch is a combination the template does not support."""
+    if not REMOTE_URL_RE[kind].fullmatch(url):
+        raise AnswerError(
+            f"dvc_remote_url {url!r} does not fit dvc_remote {kind!r}: expected {REMOTE_URL_HINT[kind]}."
+        )
+    if kind == "local":
+        project = posixpath.join("/parent", slug)
+        storage = posixpath.normpath(posixpath.join(project, url))
+        if storage == project or storage.startswith(project + "/"):
+            raise AnswerError(
+                f"dvc_remote_url {url!r} lies inside the project: a local DVC remote must be a folder outside it."
+            )
+
+
+def validate(answers: dict[str, str]) -> None:
+    """Raise AnswerError for the first answer the template cannot accept."""
+    for name in TEXT_LIMITS:
+        check_text(name, answers[name])
+    for name in CHOICES:
+        check_choice(name, answers[name])
+    check_slug(answers["project_slug"])
+    check_package_name(answers["package_name"])
+    check_email(answers["author_email"])
+    check_github_owner(answers["github_owner"])
+    check_remote(answers["dvc_remote"], answers["dvc_remote_url"], answers["project_slug"])
+
+
+def rendered_answers() -> dict[str, str]:
+    return json.loads(r"""
+{
+"project_name":
+{{ cookiecutter.project_name | tojson }},
+"project_slug":
+{{ cookiecutter.project_slug | tojson }},
+"package_name":
+{{ cookiecutter.package_name | tojson }},
+"description":
+{{ cookiecutter.description | tojson }},
+"author_name":
+{{ cookiecutter.author_name | tojson }},
+"author_email":
+{{ cookiecutter.author_email | tojson }},
+"github_owner":
+{{ cookiecutter.github_owner | tojson }},
+"python_version":
+{{ cookiecutter.python_version | tojson }},
+"task":
+{{ cookiecutter.task | tojson }},
+"dvc_remote":
+{{ cookiecutter.dvc_remote | tojson }},
+"dvc_remote_url":
+{{ cookiecutter.dvc_remote_url | tojson }},
+"license":
+{{ cookiecutter.license | tojson }}
+}
+""")
+
+
+def main() -> int:
+    try:
+        validate(rendered_answers())
+    except AnswerError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Typed view of `params.yaml`: a misspelt key or a wrong value fails on load, naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from . import TASK
+
+PARAMS_FILE = Path("params.yaml")
+{% if cookiecutter.task == "classification" %}
+BundledDataset = Literal["breast_cancer", "iris", "wine"]
+Estimator = Literal["logistic_regression", "random_forest", "hist_gradient_boosting"]
+MetricName = Literal["accuracy", "f1", "precision", "recall", "roc_auc", "log_loss"]
+{%- else %}
+BundledDataset = Literal["diabetes"]
+Estimator = Literal["ridge", "random_forest", "hist_gradient_boosting"]
+MetricName = Literal["rmse", "mae", "r2"]
+{%- endif %}
+TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+class PipelineError(ValueError):
+    """An expected failure (bad params, missing data, ...) shown to the user as one message."""
+
+
+class ParamsError(PipelineError):
+    """params.yaml does not describe a valid pipeline; the message names the offending keys."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngestParams(Section):
+    dataset: BundledDataset | None = None
+    path: Path | None = None
+    target: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> IngestParams:
+        if (self.dataset is None) == (self.path is None):
+            raise ValueError("set exactly one of `dataset` (bundled data) or `path` (your file)")
+        if self.path is not None and self.path.suffix.lower() not in TABLE_SUFFIXES:
+            raise ValueError(f"`path` must end in one of {', '.join(TABLE_SUFFIXES)}")
+        return self
+
+
+class PrepareParams(Section):
+    test_size: float = Field(gt=0, lt=1)
+    seed: int
+    drop_duplicates: bool = True
+
+
+class TrainParams(Section):
+    experiment: str = Field(min_length=1)
+    seed: int
+    estimator: Estimator
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvaluateParams(Section):
+    thresholds: dict[MetricName, float] = Field(default_factory=dict)
+    directional: dict[str, Literal["increase", "decrease"]] = Field(default_factory=dict)
+
+
+class RegisterParams(Section):
+    model_name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    metric: MetricName
+    min_improvement: float = Field(ge=0)
+
+
+class Params(Section):
+    ingest: IngestParams
+    prepare: PrepareParams
+    train: TrainParams
+    evaluate: EvaluateParams
+    register: RegisterParams
+
+
+def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc']) or '<top>'}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise ParamsError(f"{source}: {problems}") from None
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    if not path.is_file():
+        raise ParamsError(f"{path} not found: run from the project root")
+    return parse_params(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
+
+
+__all__ = ["TASK", "Params", "ParamsError", "PipelineError", "load_params", "parse_params"]

@@ -1,0 +1,75 @@
+"""Data contract: what raw and prepared tables must look like (pure: no I/O)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from . import TASK
+from .config import PipelineError
+
+MIN_ROWS = 20
+
+
+def _finite(series: pd.Series) -> bool:
+    return bool(np.isfinite(series.dropna().to_numpy(dtype=float)).all())
+
+
+def table_schema(target: str, *, allow_missing_features: bool = True) -> pa.DataFrameSchema:
+    """Numeric features (any name but the target's) plus a non-null target of the task's kind."""
+    {%- if cookiecutter.task == "classification" %}
+    target_column = pa.Column(nullable=False, name=target)
+    {%- else %}
+    target_column = pa.Column(
+        float, nullable=False, coerce=True, name=target, checks=pa.Check(_finite, error="finite")
+    )
+    {%- endif %}
+    features = pa.Column(
+        float,
+        nullable=allow_missing_features,
+        coerce=True,
+        regex=True,
+        name=rf"^(?!{re.escape(target)}$).+$",
+        checks=pa.Check(_finite, error="finite"),
+    )
+    return pa.DataFrameSchema(
+        {target: target_column, features.name: features},
+        checks=[
+            pa.Check(lambda df: len(df) >= MIN_ROWS, error=f"at least {MIN_ROWS} rows"),
+            pa.Check(lambda df: df.shape[1] >= 2, error="at least one feature column"),
+        ],
+        strict=False,
+        name=f"{TASK} table",
+    )
+
+
+class DataContractError(PipelineError):
+    """A table breaks the data contract; the message lists each failing column and check."""
+
+
+def describe_failures(failure_cases: pd.DataFrame) -> str:
+    grouped = failure_cases.fillna({"column": "<table>"}).groupby(["column", "check"], sort=True)
+    return "; ".join(f"{column}: {check} ({len(cases)} cases)" for (column, check), cases in grouped)
+
+
+def validate(df: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Return `df` with features coerced to float, or raise listing every broken rule."""
+    if target not in df.columns:
+        columns = ", ".join(map(str, df.columns))
+        raise DataContractError(f"target column {target!r} not found; columns are: {columns}")
+    try:
+        return table_schema(target).validate(df, lazy=True)
+    except SchemaErrors as errors:
+        raise DataContractError(describe_failures(errors.failure_cases)) from None
+
+
+def feature_names(df: pd.DataFrame, target: str) -> list[str]:
+    return [str(column) for column in df.columns if column != target]
+
+
+def split_features_target(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
+    return df[feature_names(df, target)], df[target]

@@ -1,0 +1,8 @@
+"""DVC stage entry points: each reads its own params section, does I/O and calls the core."""
+
+from pathlib import Path
+
+MODEL_FILE = Path("models/model.joblib")
+RUN_FILE = Path("models/run.json")
+METRICS_FILE = Path("metrics.json")
+PLOTS_DIR = Path("plots")

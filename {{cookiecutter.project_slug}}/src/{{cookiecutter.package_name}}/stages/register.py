@@ -1,0 +1,68 @@
+"""register: add the trained model to the MLflow registry and decide its alias.
+
+The candidate becomes `champion` only when it beats the current champion, re-scored on the same
+test set, by more than `register.min_improvement`; otherwise it becomes `challenger`.
+Registry stages are deprecated in MLflow 3: aliases only.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .. import metrics, tracking
+from ..config import Params, PipelineError, RegisterParams
+from ..data_io import TEST_DATA, read_table
+from ..schema import split_features_target
+from . import METRICS_FILE, RUN_FILE
+
+
+class RegistryError(PipelineError):
+    """The model cannot be registered from this tracking store."""
+
+
+def champion_score(name: str, version: str, target: str, metric: str) -> float | None:
+    """The champion's score on today's test set, or None when it cannot score it."""
+    import mlflow
+
+    X, y = split_features_target(read_table(TEST_DATA), target)
+    champion = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+    try:
+        return metrics.evaluate_model(champion, X, y)[metric]
+    except (KeyError, ValueError) as error:  # e.g. the features changed since it was trained
+        print(f"register: champion v{version} cannot score the current test set ({error})")
+        return None
+
+
+def run(params: RegisterParams, target: str) -> tuple[str, str]:
+    uri = tracking.configure()
+    trained = json.loads(RUN_FILE.read_text(encoding="utf-8"))
+    if not tracking.run_exists(trained["run_id"]):
+        raise RegistryError(
+            f"MLflow run {trained['run_id']} is not in the tracking store {uri}: "
+            "train against this store first (dvc repro --force train)"
+        )
+    candidate = json.loads(METRICS_FILE.read_text(encoding="utf-8"))[params.metric]
+    name = params.model_name
+    current = tracking.version_with_alias(name, "champion")
+    incumbent = None if current is None else champion_score(name, current, target, params.metric)
+    alias = metrics.promotion_alias(params.metric, candidate, incumbent, params.min_improvement)
+
+    version = tracking.register(
+        trained["model_uri"],
+        name,
+        tags={f"test_{params.metric}": candidate, "run_id": trained["run_id"], "verdict": alias},
+    )
+    tracking.set_alias(name, alias, version)
+    if incumbent is None:
+        reason = "no champion could be compared"
+    else:
+        reason = (
+            f"{params.metric} {candidate:.4f} vs champion v{current} {incumbent:.4f}, "
+            f"margin {params.min_improvement}"
+        )
+    print(f"register: {name} version {version} -> @{alias} ({reason})")
+    return version, alias
+
+
+def main(params: Params) -> None:
+    run(params.register, params.ingest.target)

@@ -1,0 +1,52 @@
+"""train: fit the pipeline, save it for DVC and log it, with lineage, to MLflow."""
+
+from __future__ import annotations
+
+import json
+
+import joblib
+import mlflow
+from mlflow.models import infer_signature
+
+from .. import tracking
+from ..config import Params, TrainParams
+from ..data_io import TRAIN_DATA, read_table
+from ..features import build_pipeline
+from ..schema import split_features_target
+from . import MODEL_FILE, RUN_FILE
+
+INPUT_EXAMPLE_ROWS = 5
+
+
+def run(params: TrainParams, target: str) -> None:
+    X, y = split_features_target(read_table(TRAIN_DATA), target)
+    pipeline = build_pipeline(params).fit(X, y)
+    MODEL_FILE.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(pipeline, MODEL_FILE)
+
+    tracking.configure()
+    with mlflow.start_run(experiment_id=tracking.experiment_id(params.experiment)) as run:
+        mlflow.log_params(
+            {
+                "estimator": params.estimator,
+                "seed": params.seed,
+                "target": target,
+                **{f"hyperparameters.{k}": v for k, v in params.hyperparameters.items()},
+            }
+        )
+        mlflow.set_tags(tracking.lineage_tags([TRAIN_DATA]))
+        example = X.head(INPUT_EXAMPLE_ROWS)
+        logged = mlflow.sklearn.log_model(
+            pipeline,
+            name="model",
+            signature=infer_signature(example, pipeline.predict(example)),
+            input_example=example,
+        )
+    RUN_FILE.write_text(
+        json.dumps({"run_id": run.info.run_id, "model_uri": logged.model_uri}, indent=2) + "\n"
+    )
+    print(f"train: {params.estimator} on {len(X)} rows, MLflow run {run.info.run_id}")
+
+
+def main(params: Params) -> None:
+    run(params.train, params.ingest.target)

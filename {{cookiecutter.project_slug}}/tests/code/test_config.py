@@ -1,0 +1,62 @@
+"""Unit tests of the typed parameters: typos and impossible values fail with the key's name."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from {{ cookiecutter.package_name }}.config import ParamsError, load_params, parse_params
+from tests.conftest import PROJECT_ROOT
+
+RAW = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
+
+
+def with_change(section: str, key: str, value) -> dict:
+    raw = copy.deepcopy(RAW)
+    raw[section][key] = value
+    return raw
+
+
+def test_shipped_params_are_valid():
+    """The params.yaml the project ships parses into the typed config."""
+    assert load_params(PROJECT_ROOT / "params.yaml").prepare.test_size == RAW["prepare"]["test_size"]
+
+
+def test_misspelt_key_is_named():
+    """An unknown key is reported with its full path."""
+    with pytest.raises(ParamsError, match=r"prepare\.tset_size: Extra inputs are not permitted"):
+        parse_params(with_change("prepare", "tset_size", 0.3))
+
+
+def test_out_of_range_value_is_named():
+    """A test share outside (0, 1) is reported with its key."""
+    with pytest.raises(ParamsError, match=r"prepare\.test_size"):
+        parse_params(with_change("prepare", "test_size", 1.5))
+
+
+def test_unknown_estimator_is_named():
+    """Only the estimators the project knows are accepted."""
+    with pytest.raises(ParamsError, match=r"train\.estimator"):
+        parse_params(with_change("train", "estimator", "deep_magic"))
+
+
+def test_dataset_and_path_together_are_rejected():
+    """The source is either a bundled dataset or a file, not both."""
+    with pytest.raises(ParamsError, match="exactly one of"):
+        parse_params(with_change("ingest", "path", "data/external/mine.csv"))
+
+
+def test_file_source_must_be_csv_or_parquet():
+    """A file source with another extension is rejected."""
+    raw = with_change("ingest", "dataset", None)
+    raw["ingest"]["path"] = "data/external/mine.xlsx"
+    with pytest.raises(ParamsError, match=r"\.csv, \.parquet"):
+        parse_params(raw)
+
+
+def test_missing_params_file_says_where_to_run(tmp_path):
+    """Running outside the project root explains itself."""
+    with pytest.raises(ParamsError, match="run from the project root"):
+        load_params(tmp_path / "params.yaml")

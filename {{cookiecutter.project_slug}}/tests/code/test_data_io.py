@@ -1,0 +1,55 @@
+"""Unit tests of the data edge: bundled data, your own files and content hashes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.config import IngestParams
+from {{ cookiecutter.package_name }}.data_io import DataError, load_source, md5, read_table, write_table
+
+
+def test_bundled_dataset_names_its_target(params):
+    """The bundled dataset's target column carries the configured name."""
+    assert params.ingest.target in load_source(params.ingest).columns
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_own_file_with_another_target_loads(tmp_path, suffix):
+    """A CSV or Parquet file with any target column name is a valid source."""
+    df = pd.DataFrame({"a": np.arange(5.0), "price": np.arange(5.0) * 2})
+    path = tmp_path / f"houses{suffix}"
+    df.to_csv(path, index=False) if suffix == ".csv" else df.to_parquet(path, index=False)
+    loaded = load_source(IngestParams(path=path, target="price"))
+    pd.testing.assert_frame_equal(loaded, df)
+
+
+def test_wrong_target_lists_the_columns(tmp_path):
+    """A target absent from the file is reported with the columns that exist."""
+    path = tmp_path / "houses.csv"
+    pd.DataFrame({"a": [1.0], "b": [2.0]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="columns are: a, b"):
+        load_source(IngestParams(path=path, target="price"))
+
+
+def test_missing_file_is_reported(tmp_path):
+    """A path that does not exist is named in the error."""
+    with pytest.raises(DataError, match="missing.csv not found"):
+        read_table(tmp_path / "missing.csv")
+
+
+def test_written_table_reads_back_identically(tmp_path):
+    """Tables round-trip through Parquet unchanged, creating folders as needed."""
+    df = pd.DataFrame({"a": [1.5, 2.5], "b": ["x", "y"]})
+    write_table(df, tmp_path / "deep" / "t.parquet")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "deep" / "t.parquet"), df)
+
+
+def test_md5_matches_hashlib(tmp_path):
+    """The content hash is the plain md5 that DVC 3 records."""
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"abc" * 1000)
+    assert md5(path) == hashlib.md5(b"abc" * 1000, usedforsecurity=False).hexdigest()

@@ -1,0 +1,67 @@
+"""Tests of the MLflow edge against a real, temporary tracking store and registry."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import pytest
+
+from {{ cookiecutter.package_name }} import tracking
+from {{ cookiecutter.package_name }}.config import RegisterParams
+from {{ cookiecutter.package_name }}.data_io import TEST_DATA, md5, write_table
+from {{ cookiecutter.package_name }}.metrics import evaluate_model
+from {{ cookiecutter.package_name }}.stages import METRICS_FILE, RUN_FILE
+from {{ cookiecutter.package_name }}.stages import register as register_stage
+
+
+def test_lineage_tags_hash_the_inputs(tmp_path):
+    """Lineage carries the git commit (or 'none') and the md5 of every input."""
+    data = tmp_path / "train.parquet"
+    data.write_bytes(b"rows")
+    tags = tracking.lineage_tags([data])
+    assert tags[f"data.{data.as_posix()}.md5"] == md5(data)
+    assert tags["git.commit"]
+
+
+def test_dvc_lock_hashes_are_keyed_by_stage_and_path(tmp_path):
+    """Every output hash in dvc.lock becomes one tag."""
+    lock = tmp_path / "dvc.lock"
+    lock.write_text(
+        "schema: '2.0'\nstages:\n  ingest:\n    cmd: x\n    outs:\n"
+        "    - path: data/raw/dataset.parquet\n      md5: abc123\n"
+    )
+    assert tracking.dvc_lock_hashes(lock) == {"dvc.ingest.data/raw/dataset.parquet": "abc123"}
+
+
+@pytest.fixture
+def trained_run(tmp_path, monkeypatch, model, holdout, params):
+    """A project folder holding a logged model, its run file, test data and metrics."""
+    monkeypatch.chdir(tmp_path)
+    tracking.configure()
+    test_table = holdout[0].assign(**{params.ingest.target: holdout[1]})
+    write_table(test_table, TEST_DATA)
+    scores = evaluate_model(model, *holdout)
+    METRICS_FILE.write_text(json.dumps(scores))
+    with mlflow.start_run(experiment_id=tracking.experiment_id("registry-test")) as run:
+        logged = mlflow.sklearn.log_model(model, name="model", input_example=holdout[0].head(2))
+    RUN_FILE.parent.mkdir()
+    RUN_FILE.write_text(json.dumps({"run_id": run.info.run_id, "model_uri": logged.model_uri}))
+    return scores
+
+
+def test_register_promotes_first_then_keeps_champion_on_a_tie(trained_run, params):
+    """The first version becomes champion; the same model again only becomes challenger."""
+    register = RegisterParams(model_name="registry-test", metric=params.register.metric, min_improvement=0.001)
+    first = register_stage.run(register, params.ingest.target)
+    second = register_stage.run(register, params.ingest.target)
+    assert (first, second) == (("1", "champion"), ("2", "challenger"))
+    assert tracking.version_with_alias("registry-test", "champion") == "1"
+
+
+def test_register_refuses_a_run_unknown_to_the_store(trained_run, params):
+    """A run file pointing at another store stops registration with a clear message."""
+    RUN_FILE.write_text(json.dumps({"run_id": "0" * 32, "model_uri": "models:/m-0"}))
+    register = RegisterParams(model_name="registry-test", metric=params.register.metric, min_improvement=0.0)
+    with pytest.raises(register_stage.RegistryError, match="not in the tracking store"):
+        register_stage.run(register, params.ingest.target)

@@ -1,0 +1,113 @@
+"""Model tests: quality thresholds from params.yaml, determinism and behaviour.
+
+Behaviour tests follow the checklist idea (invariance, direction, minimum functionality): they
+catch a model that scores well but reacts to its inputs in ways nobody would accept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+{%- if cookiecutter.task == "classification" %}
+from sklearn.dummy import DummyClassifier
+{%- else %}
+from sklearn.dummy import DummyRegressor
+{%- endif %}
+
+from {{ cookiecutter.package_name }} import metrics
+from {{ cookiecutter.package_name }}.features import build_pipeline
+from {{ cookiecutter.package_name }}.schema import split_features_target
+
+from tests.conftest import PARAMS
+
+NOISE_SCALE = 1e-4  # of each feature's standard deviation
+
+
+def response(model, X: pd.DataFrame) -> np.ndarray:
+{%- if cookiecutter.task == "classification" %}
+    """The probability of the last class: what directional expectations refer to."""
+    return model.predict_proba(X)[:, -1]
+{%- else %}
+    """The predicted value."""
+    return model.predict(X)
+{%- endif %}
+
+
+@pytest.mark.parametrize(
+    ("metric", "threshold"), sorted(PARAMS.evaluate.thresholds.items()), ids=lambda v: str(v)
+)
+def test_score_meets_threshold(model, holdout, metric: str, threshold: float):
+    """The test-set score is at least as good as the threshold in params.yaml."""
+    value = metrics.evaluate_model(model, *holdout)[metric]
+    assert metrics.meets_threshold(metric, value, threshold), f"{metric} = {value:.4f}"
+
+
+def test_training_is_deterministic(train_test, holdout, params, target: str):
+    """Training twice with the same seed gives identical predictions."""
+    X, y = split_features_target(train_test[0], target)
+    first = build_pipeline(params.train).fit(X, y)
+    second = build_pipeline(params.train).fit(X, y)
+    np.testing.assert_array_equal(response(first, holdout[0]), response(second, holdout[0]))
+
+
+def test_beats_a_constant_baseline(model, train_test, holdout, params, target: str):
+    """Minimum functionality: the model does better than always predicting the {% if cookiecutter.task == "classification" %}majority class{% else %}mean{% endif %}."""
+    X, y = split_features_target(train_test[0], target)
+{%- if cookiecutter.task == "classification" %}
+    baseline = DummyClassifier(strategy="prior").fit(X, y)
+    metric = "accuracy"
+{%- else %}
+    baseline = DummyRegressor(strategy="mean").fit(X, y)
+    metric = "rmse"
+{%- endif %}
+    ours = metrics.evaluate_model(model, *holdout)[metric]
+    theirs = metrics.evaluate_model(baseline, *holdout)[metric]
+    assert metrics.improvement(metric, ours, theirs) > 0, f"{metric}: {ours:.4f} vs {theirs:.4f}"
+{%- if cookiecutter.task == "classification" %}
+
+
+def test_class_centroids_get_their_own_class(model, train_test, target: str):
+    """Minimum functionality: the average example of each class is classified as that class."""
+    train = train_test[0]
+    centroids = train.groupby(target).mean(numeric_only=True)
+    predicted = model.predict(centroids[model.feature_names_in_])
+    assert list(predicted) == list(centroids.index)
+{%- endif %}
+
+
+def test_row_order_does_not_change_predictions(model, holdout):
+    """Invariance: each row's prediction depends on that row only."""
+    X = holdout[0]
+    shuffled = X.sample(frac=1.0, random_state=0)
+    np.testing.assert_allclose(
+        pd.Series(response(model, shuffled), index=shuffled.index).sort_index(),
+        response(model, X),
+    )
+
+
+def test_tiny_noise_does_not_change_predictions(model, holdout):
+    """Invariance: measurement-level noise leaves predictions practically unchanged."""
+    X = holdout[0]
+    rng = np.random.default_rng(0)
+    noisy = X + rng.normal(0, NOISE_SCALE, X.shape) * X.std().to_numpy()
+{%- if cookiecutter.task == "classification" %}
+    agreement = (model.predict(noisy) == model.predict(X)).mean()
+    assert agreement >= 0.98
+{%- else %}
+    drift = np.abs(model.predict(noisy) - model.predict(X))
+    assert drift.max() <= 0.01 * holdout[1].std()
+{%- endif %}
+
+
+@pytest.mark.parametrize(
+    ("feature", "direction"), sorted(PARAMS.evaluate.directional.items()), ids=lambda v: str(v)
+)
+def test_feature_moves_prediction_in_expected_direction(model, holdout, feature, direction):
+    """Directional: raising the feature by one standard deviation moves the prediction as declared."""
+    X = holdout[0]
+    assert feature in X.columns, f"params.yaml evaluate.directional names unknown feature {feature!r}"
+    raised = X.copy()
+    raised[feature] = raised[feature] + X[feature].std()
+    change = float(np.mean(response(model, raised) - response(model, X)))
+    assert change > 0 if direction == "increase" else change < 0, f"mean change {change:+.4f}"
