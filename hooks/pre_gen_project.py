@@ -13,6 +13,7 @@ import keyword
 import posixpath
 import re
 import sys
+import unicodedata
 
 CHOICES = {
     "python_version": ("3.11", "3.12", "3.13"),
@@ -25,15 +26,39 @@ CHOICES = {
 # of these names would shadow the real library.
 RESERVED_PACKAGE_NAMES = frozenset(
     {
-        "bentoml", "dvc", "joblib", "matplotlib", "mlflow", "numpy", "pandas", "pandera",
-        "pyarrow", "pydantic", "pytest", "ruff", "scipy", "sklearn", "scikit_learn", "skops",
-        "src", "test", "tests", "yaml", "setuptools", "pip", "uv", "conftest", "site",
+        "bentoml",
+        "dvc",
+        "joblib",
+        "matplotlib",
+        "mlflow",
+        "numpy",
+        "pandas",
+        "pandera",
+        "pyarrow",
+        "pydantic",
+        "pytest",
+        "ruff",
+        "scipy",
+        "sklearn",
+        "scikit_learn",
+        "skops",
+        "src",
+        "test",
+        "tests",
+        "yaml",
+        "setuptools",
+        "pip",
+        "uv",
+        "conftest",
+        "site",
     }
 )
 
 SLUG_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE_RE = re.compile(r"[a-z][a-z0-9_]*")
-EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&*+/=?^_`|~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+EMAIL_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&*+/=?^_`|~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
 GITHUB_OWNER_RE = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
 REMOTE_URL_RE = {
     "s3": re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._-]+)*/?"),
@@ -55,8 +80,12 @@ class AnswerError(ValueError):
     """An answer the template cannot accept; the message is the one line shown to the user."""
 
 
+# Control characters (newline, tab, ...), line/paragraph separators and lone surrogates.
+FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+
 def _has_control_characters(text: str) -> bool:
-    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+    return any(unicodedata.category(char) in FORBIDDEN_CATEGORIES for char in text)
 
 
 def check_text(name: str, value: str) -> None:
@@ -72,37 +101,46 @@ def check_text(name: str, value: str) -> None:
 def check_slug(slug: str) -> None:
     if len(slug) > MAX_NAME_LENGTH or not SLUG_RE.fullmatch(slug):
         raise AnswerError(
-            f"project_slug {slug!r} is not a valid slug: use lowercase letters, digits and single "
-            f"dashes, starting with a letter (at most {MAX_NAME_LENGTH} characters), e.g. 'churn-model'."
+            f"project_slug {slug!r} is not a valid slug: use lowercase letters, digits and "
+            f"single dashes, starting with a letter (at most {MAX_NAME_LENGTH} characters), "
+            "e.g. 'churn-model'."
         )
 
 
 def check_package_name(package: str) -> None:
-    if len(package) > MAX_NAME_LENGTH or not PACKAGE_RE.fullmatch(package) or keyword.iskeyword(package):
+    if (
+        len(package) > MAX_NAME_LENGTH
+        or not PACKAGE_RE.fullmatch(package)
+        or keyword.iskeyword(package)
+    ):
         raise AnswerError(
             f"package_name {package!r} is not a valid Python package name: use lowercase letters, "
             "digits and underscores, starting with a letter, e.g. 'churn_model'."
         )
     if package in sys.stdlib_module_names:
         raise AnswerError(
-            f"package_name {package!r} shadows the Python standard library module of that name: choose another name."
+            f"package_name {package!r} shadows the Python standard library module of that "
+            "name: choose another name."
         )
     if package in RESERVED_PACKAGE_NAMES:
         raise AnswerError(
-            f"package_name {package!r} shadows a package the project depends on or uses: choose another name."
+            f"package_name {package!r} shadows a package the project depends on or uses: "
+            "choose another name."
         )
 
 
 def check_email(email: str) -> None:
     if len(email) > 254 or not EMAIL_RE.fullmatch(email):
-        raise AnswerError(f"author_email {email!r} is not a valid email address, e.g. 'jane.doe@example.com'.")
+        raise AnswerError(
+            f"author_email {email!r} is not a valid email address, e.g. 'jane.doe@example.com'."
+        )
 
 
 def check_github_owner(owner: str) -> None:
     if not GITHUB_OWNER_RE.fullmatch(owner):
         raise AnswerError(
-            f"github_owner {owner!r} is not a valid GitHub user or organisation name: letters, digits and "
-            "single dashes, at most 39 characters."
+            f"github_owner {owner!r} is not a valid GitHub user or organisation name: letters, "
+            "digits and single dashes, at most 39 characters."
         )
 
 
@@ -113,17 +151,19 @@ def check_choice(name: str, value: str) -> None:
 
 
 def check_remote(kind: str, url: str, slug: str) -> None:
-    """The URL must be of the chosen kind: a mismatch is a combination the template does not support."""
+    """The URL must be of the chosen kind: a mismatch is a combination we do not support."""
     if not REMOTE_URL_RE[kind].fullmatch(url):
         raise AnswerError(
-            f"dvc_remote_url {url!r} does not fit dvc_remote {kind!r}: expected {REMOTE_URL_HINT[kind]}."
+            f"dvc_remote_url {url!r} does not fit dvc_remote {kind!r}: "
+            f"expected {REMOTE_URL_HINT[kind]}."
         )
     if kind == "local":
         project = posixpath.join("/parent", slug)
         storage = posixpath.normpath(posixpath.join(project, url))
         if storage == project or storage.startswith(project + "/"):
             raise AnswerError(
-                f"dvc_remote_url {url!r} lies inside the project: a local DVC remote must be a folder outside it."
+                f"dvc_remote_url {url!r} lies inside the project: a local DVC remote must be "
+                "a folder outside it."
             )
 
 

@@ -67,7 +67,7 @@ class EvaluateParams(Section):
     directional: dict[str, Literal["increase", "decrease"]] = Field(default_factory=dict)
 
 
-class RegisterParams(Section):
+class RegistryParams(Section):
     model_name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     metric: MetricName
     min_improvement: float = Field(ge=0)
@@ -78,7 +78,7 @@ class Params(Section):
     prepare: PrepareParams
     train: TrainParams
     evaluate: EvaluateParams
-    register: RegisterParams
+    registry: RegistryParams
 
 
 def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:

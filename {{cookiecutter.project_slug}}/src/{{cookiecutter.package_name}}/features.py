@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 {%- if cookiecutter.task == "classification" %}
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
 {%- else %}
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+{%- endif %}
+from sklearn.impute import SimpleImputer
+{%- if cookiecutter.task == "classification" %}
+from sklearn.linear_model import LogisticRegression
+{%- else %}
 from sklearn.linear_model import Ridge
 {%- endif %}
-import pandas as pd
-from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -37,15 +40,14 @@ def make_estimator(name: str, hyperparameters: dict[str, Any], seed: int) -> Any
     accepted = estimator_class().get_params()
     unknown = sorted(set(hyperparameters) - set(accepted))
     if unknown:
-        raise ParamsError(
-            f"train.hyperparameters: {', '.join(unknown)} not accepted by {estimator_class.__name__}"
-        )
+        rejected, name = ", ".join(unknown), estimator_class.__name__
+        raise ParamsError(f"train.hyperparameters: {rejected} not accepted by {name}")
     seeded = {"random_state": seed} if "random_state" in accepted else {}
     return estimator_class(**{**seeded, **hyperparameters})
 
 
 def build_pipeline(params: TrainParams) -> Pipeline:
-    """Median imputation and scaling in front of the estimator, so serving needs raw features only."""
+    """Impute and scale in front of the estimator, so serving needs raw features only."""
     return Pipeline(
         [
             ("impute", SimpleImputer(strategy="median")),
@@ -55,8 +57,10 @@ def build_pipeline(params: TrainParams) -> Pipeline:
     )
 
 
-def split(df: pd.DataFrame, target: str, params: PrepareParams) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Seeded train/test split; exact duplicate rows are dropped first so none straddles the split."""
+def split(
+    df: pd.DataFrame, target: str, params: PrepareParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Seeded train/test split; exact duplicates are dropped first so none straddles the split."""
     if params.drop_duplicates:
         df = df.drop_duplicates(ignore_index=True)
 {%- if cookiecutter.task == "classification" %}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 from typing import Any
-
+{% if cookiecutter.task == "classification" %}
 import numpy as np
-{%- if cookiecutter.task == "classification" %}
 from sklearn.metrics import (
     accuracy_score,
     f1_score,

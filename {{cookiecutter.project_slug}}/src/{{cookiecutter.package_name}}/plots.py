@@ -9,9 +9,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on CI runners or servers
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 {%- if cookiecutter.task == "classification" %}
-from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
+from sklearn.metrics import ConfusionMatrixDisplay
 
 
 def save_confusion_matrix(y_true: Any, y_pred: Any, path: Path) -> None:
@@ -29,7 +29,7 @@ def save_roc(rows: list[dict[str, float]], auc: float, path: Path) -> None:
     axes.legend(loc="lower right")
     _save(figure, path)
 {%- else %}
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def save_predicted_vs_actual(rows: list[dict[str, float]], path: Path) -> None:

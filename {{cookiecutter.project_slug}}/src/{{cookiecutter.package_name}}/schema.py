@@ -53,7 +53,9 @@ class DataContractError(PipelineError):
 
 def describe_failures(failure_cases: pd.DataFrame) -> str:
     grouped = failure_cases.fillna({"column": "<table>"}).groupby(["column", "check"], sort=True)
-    return "; ".join(f"{column}: {check} ({len(cases)} cases)" for (column, check), cases in grouped)
+    return "; ".join(
+        f"{column}: {check} ({len(cases)} cases)" for (column, check), cases in grouped
+    )
 
 
 def validate(df: pd.DataFrame, target: str) -> pd.DataFrame:

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import pandas as pd
 import yaml
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
 
 from .data_io import md5
 
@@ -75,6 +77,33 @@ def lineage_tags(inputs: list[Path]) -> dict[str, str]:
     tags.update(dvc_lock_hashes())
     tags.update({f"data.{path.as_posix()}.md5": md5(path) for path in inputs})
     return tags
+
+
+# MLflow stores scikit-learn models with skops, which loads only types its caller trusts.
+TRUSTED_TYPE_PREFIXES = ("numpy.", "scipy.", "sklearn.")
+
+
+def skops_trusted_types(model: Any) -> list[str]:
+    """The types `model` needs trusted; only NumPy, SciPy and scikit-learn types qualify."""
+    import skops.io
+
+    needed = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    foreign = [name for name in needed if not name.startswith(TRUSTED_TYPE_PREFIXES)]
+    if foreign:
+        raise TypeError(f"model holds types outside NumPy/SciPy/scikit-learn: {foreign}")
+    return needed
+
+
+def log_model(model: Any, example: pd.DataFrame) -> str:
+    """Log a fitted model with its signature and input example; return its model URI."""
+    logged = mlflow.sklearn.log_model(
+        model,
+        name="model",
+        signature=infer_signature(example, model.predict(example)),
+        input_example=example,
+        skops_trusted_types=skops_trusted_types(model),
+    )
+    return logged.model_uri
 
 
 def run_exists(run_id: str) -> bool:

@@ -21,7 +21,8 @@ def with_change(section: str, key: str, value) -> dict:
 
 def test_shipped_params_are_valid():
     """The params.yaml the project ships parses into the typed config."""
-    assert load_params(PROJECT_ROOT / "params.yaml").prepare.test_size == RAW["prepare"]["test_size"]
+    shipped = load_params(PROJECT_ROOT / "params.yaml")
+    assert shipped.prepare.test_size == RAW["prepare"]["test_size"]
 
 
 def test_misspelt_key_is_named():

@@ -37,7 +37,7 @@ def test_wrong_target_lists_the_columns(tmp_path):
 
 def test_missing_file_is_reported(tmp_path):
     """A path that does not exist is named in the error."""
-    with pytest.raises(DataError, match="missing.csv not found"):
+    with pytest.raises(DataError, match=r"missing\.csv not found"):
         read_table(tmp_path / "missing.csv")
 
 

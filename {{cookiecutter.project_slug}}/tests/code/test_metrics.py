@@ -23,7 +23,8 @@ def test_perfect_predictions_score_perfectly():
 
 def test_roc_rows_run_from_origin_to_corner():
     """ROC points start at (0, 0) and end at (1, 1)."""
-    rows = metrics.roc_rows(np.array([0, 1, 0, 1]), np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.1, 0.9]]), [0, 1])
+    probabilities = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.1, 0.9]])
+    rows = metrics.roc_rows(np.array([0, 1, 0, 1]), probabilities, [0, 1])
     assert (rows[0]["fpr"], rows[0]["tpr"], rows[-1]["fpr"], rows[-1]["tpr"]) == (0, 0, 1, 1)
 
 
@@ -47,12 +48,14 @@ def test_perfect_predictions_score_perfectly():
 
 def test_rmse_is_root_of_mean_squared_error():
     """RMSE of errors 3 and 4 is the root of their mean square."""
-    assert metrics.scores(np.array([0.0, 0.0]), np.array([3.0, 4.0]))["rmse"] == pytest.approx(math.sqrt(12.5))
+    rmse = metrics.scores(np.array([0.0, 0.0]), np.array([3.0, 4.0]))["rmse"]
+    assert rmse == pytest.approx(math.sqrt(12.5))
 
 
 def test_prediction_rows_carry_residuals():
     """Each row holds actual, predicted and actual minus predicted."""
-    assert metrics.prediction_rows([3.0], [1.0]) == [{"actual": 3.0, "predicted": 1.0, "residual": 2.0}]
+    rows = metrics.prediction_rows([3.0], [1.0])
+    assert rows == [{"actual": 3.0, "predicted": 1.0, "residual": 2.0}]
 
 
 HIGHER, LOWER = "r2", "rmse"

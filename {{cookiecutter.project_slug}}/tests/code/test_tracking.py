@@ -8,7 +8,7 @@ import mlflow
 import pytest
 
 from {{ cookiecutter.package_name }} import tracking
-from {{ cookiecutter.package_name }}.config import RegisterParams
+from {{ cookiecutter.package_name }}.config import RegistryParams
 from {{ cookiecutter.package_name }}.data_io import TEST_DATA, md5, write_table
 from {{ cookiecutter.package_name }}.metrics import evaluate_model
 from {{ cookiecutter.package_name }}.stages import METRICS_FILE, RUN_FILE
@@ -44,15 +44,17 @@ def trained_run(tmp_path, monkeypatch, model, holdout, params):
     scores = evaluate_model(model, *holdout)
     METRICS_FILE.write_text(json.dumps(scores))
     with mlflow.start_run(experiment_id=tracking.experiment_id("registry-test")) as run:
-        logged = mlflow.sklearn.log_model(model, name="model", input_example=holdout[0].head(2))
+        model_uri = tracking.log_model(model, holdout[0].head(2))
     RUN_FILE.parent.mkdir()
-    RUN_FILE.write_text(json.dumps({"run_id": run.info.run_id, "model_uri": logged.model_uri}))
+    RUN_FILE.write_text(json.dumps({"run_id": run.info.run_id, "model_uri": model_uri}))
     return scores
 
 
 def test_register_promotes_first_then_keeps_champion_on_a_tie(trained_run, params):
     """The first version becomes champion; the same model again only becomes challenger."""
-    register = RegisterParams(model_name="registry-test", metric=params.register.metric, min_improvement=0.001)
+    register = RegistryParams(
+        model_name="registry-test", metric=params.registry.metric, min_improvement=0.001
+    )
     first = register_stage.run(register, params.ingest.target)
     second = register_stage.run(register, params.ingest.target)
     assert (first, second) == (("1", "champion"), ("2", "challenger"))
@@ -62,6 +64,8 @@ def test_register_promotes_first_then_keeps_champion_on_a_tie(trained_run, param
 def test_register_refuses_a_run_unknown_to_the_store(trained_run, params):
     """A run file pointing at another store stops registration with a clear message."""
     RUN_FILE.write_text(json.dumps({"run_id": "0" * 32, "model_uri": "models:/m-0"}))
-    register = RegisterParams(model_name="registry-test", metric=params.register.metric, min_improvement=0.0)
+    register = RegistryParams(
+        model_name="registry-test", metric=params.registry.metric, min_improvement=0.0
+    )
     with pytest.raises(register_stage.RegistryError, match="not in the tracking store"):
         register_stage.run(register, params.ingest.target)

@@ -18,7 +18,6 @@ from sklearn.dummy import DummyRegressor
 from {{ cookiecutter.package_name }} import metrics
 from {{ cookiecutter.package_name }}.features import build_pipeline
 from {{ cookiecutter.package_name }}.schema import split_features_target
-
 from tests.conftest import PARAMS
 
 NOISE_SCALE = 1e-4  # of each feature's standard deviation
@@ -104,9 +103,9 @@ def test_tiny_noise_does_not_change_predictions(model, holdout):
     ("feature", "direction"), sorted(PARAMS.evaluate.directional.items()), ids=lambda v: str(v)
 )
 def test_feature_moves_prediction_in_expected_direction(model, holdout, feature, direction):
-    """Directional: raising the feature by one standard deviation moves the prediction as declared."""
+    """Directional: raising the feature by one std moves the prediction the declared way."""
     X = holdout[0]
-    assert feature in X.columns, f"params.yaml evaluate.directional names unknown feature {feature!r}"
+    assert feature in X.columns, f"evaluate.directional names unknown feature {feature!r}"
     raised = X.copy()
     raised[feature] = raised[feature] + X[feature].std()
     change = float(np.mean(response(model, raised) - response(model, X)))

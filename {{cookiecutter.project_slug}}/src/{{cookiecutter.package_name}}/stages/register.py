@@ -1,7 +1,7 @@
 """register: add the trained model to the MLflow registry and decide its alias.
 
 The candidate becomes `champion` only when it beats the current champion, re-scored on the same
-test set, by more than `register.min_improvement`; otherwise it becomes `challenger`.
+test set, by more than `registry.min_improvement`; otherwise it becomes `challenger`.
 Registry stages are deprecated in MLflow 3: aliases only.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from .. import metrics, tracking
-from ..config import Params, PipelineError, RegisterParams
+from ..config import Params, PipelineError, RegistryParams
 from ..data_io import TEST_DATA, read_table
 from ..schema import split_features_target
 from . import METRICS_FILE, RUN_FILE
@@ -33,7 +33,7 @@ def champion_score(name: str, version: str, target: str, metric: str) -> float |
         return None
 
 
-def run(params: RegisterParams, target: str) -> tuple[str, str]:
+def run(params: RegistryParams, target: str) -> tuple[str, str]:
     uri = tracking.configure()
     trained = json.loads(RUN_FILE.read_text(encoding="utf-8"))
     if not tracking.run_exists(trained["run_id"]):
@@ -65,4 +65,4 @@ def run(params: RegisterParams, target: str) -> tuple[str, str]:
 
 
 def main(params: Params) -> None:
-    run(params.register, params.ingest.target)
+    run(params.registry, params.ingest.target)

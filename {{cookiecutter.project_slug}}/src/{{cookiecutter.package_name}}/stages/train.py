@@ -6,7 +6,6 @@ import json
 
 import joblib
 import mlflow
-from mlflow.models import infer_signature
 
 from .. import tracking
 from ..config import Params, TrainParams
@@ -35,15 +34,9 @@ def run(params: TrainParams, target: str) -> None:
             }
         )
         mlflow.set_tags(tracking.lineage_tags([TRAIN_DATA]))
-        example = X.head(INPUT_EXAMPLE_ROWS)
-        logged = mlflow.sklearn.log_model(
-            pipeline,
-            name="model",
-            signature=infer_signature(example, pipeline.predict(example)),
-            input_example=example,
-        )
+        model_uri = tracking.log_model(pipeline, X.head(INPUT_EXAMPLE_ROWS))
     RUN_FILE.write_text(
-        json.dumps({"run_id": run.info.run_id, "model_uri": logged.model_uri}, indent=2) + "\n"
+        json.dumps({"run_id": run.info.run_id, "model_uri": model_uri}, indent=2) + "\n"
     )
     print(f"train: {params.estimator} on {len(X)} rows, MLflow run {run.info.run_id}")
 
