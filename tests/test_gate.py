@@ -142,6 +142,7 @@ def test_training_run_is_tracked_with_lineage(project: Path):
     state = mlflow_state(project)
     assert {"estimator", "seed", "target"} <= set(state["params"])
     assert any(name.startswith("test_") for name in state["metrics"])
+    assert any(name.startswith("train_") for name in state["metrics"])
     lineage = {"git.commit", "git.dirty", "dvc.ingest.data/raw/dataset.parquet"}
     assert lineage <= set(state["tags"])
     assert state["has_signature"]

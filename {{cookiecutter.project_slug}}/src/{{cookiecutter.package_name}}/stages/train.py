@@ -7,7 +7,7 @@ import json
 import joblib
 import mlflow
 
-from .. import tracking
+from .. import metrics, tracking
 from ..config import Params, TrainParams
 from ..data_io import TRAIN_DATA, read_table
 from ..features import build_pipeline
@@ -34,6 +34,9 @@ def run(params: TrainParams, target: str) -> None:
             }
         )
         mlflow.set_tags(tracking.lineage_tags([TRAIN_DATA]))
+        # In-sample scores: compared with evaluate's test_* scores they reveal overfitting.
+        scores = metrics.evaluate_model(pipeline, X, y)
+        mlflow.log_metrics({f"train_{name}": value for name, value in scores.items()})
         model_uri = tracking.log_model(pipeline, X.head(INPUT_EXAMPLE_ROWS))
     RUN_FILE.write_text(
         json.dumps({"run_id": run.info.run_id, "model_uri": model_uri}, indent=2) + "\n"
