@@ -20,7 +20,7 @@ import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
-from tests.helpers import TEMPLATE
+from tests.helpers import TEMPLATE, project_files
 
 pytestmark = pytest.mark.slow
 
@@ -149,9 +149,11 @@ def test_training_run_is_tracked_with_lineage(project: Path):
     assert state["has_example"]
 
 
-def test_project_tests_pass(project: Path):
-    """`make test` (code, data and model suites) passes."""
+def test_project_tests_pass_and_leave_no_files(project: Path):
+    """`make test` (code, data and model suites) passes and writes nothing into the project."""
+    before = project_files(project)
     assert " passed" in make(project, "test")
+    assert project_files(project) == before
 
 
 def test_metrics_target_shows_scores(project: Path):
