@@ -223,3 +223,12 @@ def test_own_csv_with_another_target_trains_without_code_changes(project: Path, 
     assert "Running stage 'train'" in output
     assert mlflow_state(project)["params"]["target"] == target
     assert json.loads((project / "metrics.json").read_text())
+
+
+def test_setup_inside_an_ignoring_repository_makes_a_repository_of_its_own(tmp_path):
+    """Baked into a folder another repository ignores, `make setup` still gives DVC its own repo."""
+    run(tmp_path, "git", "init", "-q")
+    (tmp_path / ".gitignore").write_text("scratch/\n")
+    baked = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path / "scratch")))
+    make(baked, "setup")
+    assert run(baked, "git", "rev-parse", "--show-toplevel").strip() == str(baked)
