@@ -23,6 +23,7 @@ COMMON_FILES = {
     ".pre-commit-config.yaml",
     ".python-version",
     "Makefile",
+    "bentofile.yaml",
     "README.md",
     "data/external/README.md",
     "dvc.yaml",
@@ -42,12 +43,16 @@ COMMON_FILES = {
     "tests/data/test_dataset.py",
     "tests/model/__init__.py",
     "tests/model/test_model.py",
+    "tests/service/__init__.py",
+    "tests/service/conftest.py",
+    "tests/service/test_contract.py",
+    "tests/service/test_http.py",
     *(
         f"src/{PACKAGE}/{module}.py"
         for module in (
             "__init__", "cli", "config", "data_io", "features", "metrics", "plots", "schema",
-            "tracking", "stages/__init__", "stages/ingest", "stages/prepare", "stages/train",
-            "stages/evaluate", "stages/register",
+            "service", "tracking", "stages/__init__", "stages/ingest", "stages/prepare",
+            "stages/train", "stages/evaluate", "stages/register", "stages/bento_model",
         )
     ),
 }  # fmt: skip

@@ -13,7 +13,11 @@ import json
 import os
 import random
 import shutil
+import signal
+import socket
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -64,10 +68,17 @@ print(json.dumps({
 """
 
 
+def project_env(project: Path) -> dict[str, str]:
+    """The environment of a developer of this project, with a BentoML store of its own."""
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env["BENTOML_HOME"] = str(project.parent / "bentoml-home")
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
 def run(project: Path, *command: str, timeout: int = 900) -> str:
     """Run a command in the project; fail with its output when it fails."""
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    env.pop("VIRTUAL_ENV", None)
+    env = project_env(project)
     result = subprocess.run(
         command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout
     )
@@ -166,6 +177,83 @@ def test_register_twice_promotes_then_keeps_champion(project: Path):
     assert "-> @champion" in make(project, "register")
     assert "-> @challenger" in make(project, "register")
     assert mlflow_state(project)["aliases"] == {"champion": 1, "challenger": 2}
+
+
+# Prints the champion's input example row and the champion's own prediction for it.
+CHAMPION_PROBE = """
+import json, sys
+import mlflow, pandas as pd
+name = sys.argv[1]
+local = mlflow.artifacts.download_artifacts(f"models:/{name}@champion")
+row = mlflow.models.Model.load(local).load_input_example(local).head(1)
+model = mlflow.sklearn.load_model(f"models:/{name}@champion")
+output = model.predict_proba(row)[0] if hasattr(model, "predict_proba") else model.predict(row)
+print(json.dumps({"row": row.to_dict(orient="records")[0], "expected": output.tolist()}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post(url: str, body: object) -> object:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_build_makes_a_bento_of_the_champion(project: Path):
+    """`make build` imports the champion and builds a bento from the locked packages."""
+    output = make(project, "build")
+    assert "bento-model:" in output
+    assert "Successfully built Bento" in output
+    requirements = (project / "build/requirements.txt").read_text()
+    assert "bentoml==" in requirements
+    assert "--index-url" not in requirements
+
+
+def test_make_serve_answers_like_the_champion(project: Path, answers):
+    """The built bento, served by `make serve` on 127.0.0.1, predicts what the champion predicts."""
+    name = yaml.safe_load((project / "params.yaml").read_text())["registry"]["model_name"]
+    golden = json.loads(
+        run(project, "uv", "run", "python", "-c", CHAMPION_PROBE, name).strip().splitlines()[-1]
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        ["make", "serve", f"PORT={port}"],
+        cwd=project,
+        env=project_env(project),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("make serve: not ready within 180 s")
+        single = post(f"{base}/predict", {"features": golden["row"]})
+        batch = post(f"{base}/predict_batch", {"rows": [golden["row"]] * 3})
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+    if answers["task"] == "classification":
+        assert list(single["probabilities"].values()) == golden["expected"]
+        assert [list(p["probabilities"].values()) for p in batch] == [golden["expected"]] * 3
+    else:
+        assert single["value"] == golden["expected"]
+        assert [p["value"] for p in batch] == [golden["expected"]] * 3
 
 
 def test_local_remote_push_then_pull_in_a_fresh_clone(project: Path, answers):

@@ -6,6 +6,9 @@ MLflow writes only to a temporary store.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +21,17 @@ from {{ cookiecutter.package_name }}.features import build_pipeline, split
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PARAMS = load_params(PROJECT_ROOT / "params.yaml")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A private BentoML store, set before anything imports bentoml (it reads it on import)."""
+    config.bentoml_home = tempfile.mkdtemp(prefix="bentoml-tests-")  # type: ignore[attr-defined]
+    os.environ["BENTOML_HOME"] = config.bentoml_home  # type: ignore[attr-defined]
+    os.environ["BENTOML_DO_NOT_TRACK"] = "true"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(getattr(config, "bentoml_home", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)

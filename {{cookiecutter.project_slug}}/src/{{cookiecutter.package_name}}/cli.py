@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .config import PARAMS_FILE, PipelineError, load_params
 
-STAGES = ("ingest", "prepare", "train", "evaluate", "register")
+STAGES = ("ingest", "prepare", "train", "evaluate", "register", "bento-model")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,7 +21,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         params = load_params(args.params)
         # Imported on demand: each stage pays only for the libraries it uses.
-        importlib.import_module(f"{__package__}.stages.{args.stage}").main(params)
+        module = args.stage.replace("-", "_")
+        importlib.import_module(f"{__package__}.stages.{module}").main(params)
     except PipelineError as error:
         print(f"{args.stage}: {error}", file=sys.stderr)
         return 2

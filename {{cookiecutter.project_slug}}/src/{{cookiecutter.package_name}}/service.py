@@ -1,0 +1,136 @@
+"""HTTP service: the registry's champion behind validated endpoints (BentoML 1.4).
+
+Request schemas are built from the feature list stored with the model, so every request is
+checked against exactly what the model was trained on: each feature present, a finite number,
+nothing extra. A violation is a 400 response whose `detail` names the field.
+
+Workers and concurrency are explicit and environment-overridable; see the README's Serving
+section for how the defaults were measured.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import bentoml
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+MODEL_TAG = os.environ.get("BENTO_MODEL_TAG", "{{ cookiecutter.project_slug }}:latest")
+MAX_BATCH_ROWS = int(os.environ.get("MAX_BATCH_ROWS", "5000"))
+# One worker process per core is the usual rule; a single worker with many concurrent requests
+# avoids duplicating the model in memory. Both are overridable at deploy time.
+WORKERS = int(os.environ.get("SERVICE_WORKERS", "1"))
+CONCURRENCY = int(os.environ.get("SERVICE_CONCURRENCY", "64"))
+
+# Declared at class scope below, so `bentoml build` packs this model into the bento.
+MODEL = bentoml.models.BentoModel(MODEL_TAG)
+STORED = MODEL.resolve()
+FEATURES: list[str] = [str(name) for name in STORED.info.metadata["features"]]
+LABELS: dict[str, str] = dict(STORED.info.labels)
+
+FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+# Field names are positional (f0, f1, ...) because feature names need not be identifiers;
+# requests use the real names through the aliases.
+Row = create_model(
+    "Row",
+    __config__=ConfigDict(extra="forbid"),
+    **{f"f{i}": (FiniteNumber, Field(alias=name)) for i, name in enumerate(FEATURES)},
+)
+Batch = Annotated[list[Row], Field(min_length=1, max_length=MAX_BATCH_ROWS)]  # type: ignore[valid-type]
+
+{% if cookiecutter.task == "classification" %}
+class Prediction(BaseModel):
+    label: str | int
+    probabilities: dict[str, float]
+{%- else %}
+class Prediction(BaseModel):
+    value: float
+{%- endif %}
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    alias: str
+    run_id: str
+    git_commit: str
+    data_md5: str
+    bento_model: str
+    features: list[str]
+    max_batch_rows: int
+
+
+def to_frame(rows: list[Any]) -> pd.DataFrame:
+    values = [[getattr(row, f"f{i}") for i in range(len(FEATURES))] for row in rows]
+    return pd.DataFrame(np.asarray(values, dtype=float), columns=FEATURES)
+
+
+@bentoml.service(
+    name="{{ cookiecutter.project_slug }}",
+    description="The registry's champion model: single and batch predictions, model info.",
+    workers=WORKERS,
+    traffic={"timeout": 30, "concurrency": CONCURRENCY},
+)
+class ModelService:
+    """Predictions of the MLflow champion, validated against the model's feature schema."""
+
+    model_ref = MODEL
+
+    def __init__(self) -> None:
+        import mlflow.sklearn
+
+        self.model = mlflow.sklearn.load_model(self.model_ref.path_of("mlflow_model"))
+        self.example = pd.DataFrame(STORED.info.metadata["input_example"], columns=FEATURES)
+{%- if cookiecutter.task == "classification" %}
+        self.classes = [c.item() if hasattr(c, "item") else c for c in self.model.classes_]
+
+    def predictions(self, X: pd.DataFrame) -> list[Prediction]:
+        probabilities = self.model.predict_proba(X)
+        return [
+            Prediction(
+                label=self.classes[int(row.argmax())],
+                probabilities={str(c): float(p) for c, p in zip(self.classes, row, strict=True)},
+            )
+            for row in probabilities
+        ]
+{%- else %}
+
+    def predictions(self, X: pd.DataFrame) -> list[Prediction]:
+        return [Prediction(value=float(value)) for value in self.model.predict(X)]
+{%- endif %}
+
+    @bentoml.api
+    def predict(self, features: Row) -> Prediction:  # type: ignore[valid-type]
+        return self.predictions(to_frame([features]))[0]
+
+    @bentoml.api
+    def predict_batch(self, rows: Batch) -> list[Prediction]:
+        return self.predictions(to_frame(rows))
+
+    @bentoml.api
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(
+            name=LABELS["mlflow_model"],
+            version=LABELS["mlflow_version"],
+            alias=LABELS["mlflow_alias"],
+            run_id=LABELS["mlflow_run_id"],
+            git_commit=LABELS["git_commit"],
+            data_md5=LABELS["data_md5"],
+            bento_model=str(STORED.tag),
+            features=FEATURES,
+            max_batch_rows=MAX_BATCH_ROWS,
+        )
+
+    def __is_ready__(self) -> bool:
+        """Ready means the model answers: it must score the logged input example."""
+        return bool(np.isfinite(self.predict_values(self.example)).all())
+
+    def predict_values(self, X: pd.DataFrame) -> np.ndarray:
+{%- if cookiecutter.task == "classification" %}
+        return self.model.predict_proba(X)
+{%- else %}
+        return self.model.predict(X)
+{%- endif %}

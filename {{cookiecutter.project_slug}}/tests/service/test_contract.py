@@ -1,0 +1,153 @@
+"""API contract, in-process: every endpoint, and every way a request can be wrong."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.service.conftest import MODEL_NAME
+
+
+def expected(model, rows: list[dict[str, float]]) -> np.ndarray:
+    X = pd.DataFrame(rows)
+{%- if cookiecutter.task == "classification" %}
+    return model.predict_proba(X)
+{%- else %}
+    return model.predict(X)
+{%- endif %}
+
+
+def answered(prediction: dict) -> np.ndarray:
+{%- if cookiecutter.task == "classification" %}
+    return np.array(list(prediction["probabilities"].values()))
+{%- else %}
+    return np.array(prediction["value"])
+{%- endif %}
+
+
+def test_predict_matches_the_model(client, model, example_row):
+    """A single prediction equals the model's own output for the same row."""
+    response = client.post("/predict", json={"features": example_row})
+    assert response.status_code == 200, response.text
+    np.testing.assert_array_equal(answered(response.json()), expected(model, [example_row])[0])
+{%- if cookiecutter.task == "classification" %}
+
+
+def test_predict_returns_the_most_probable_label(client, model, example_row):
+    """The label is the class with the highest probability."""
+    prediction = client.post("/predict", json={"features": example_row}).json()
+    best = max(prediction["probabilities"], key=prediction["probabilities"].get)
+    assert str(prediction["label"]) == best
+{%- endif %}
+
+
+def test_predict_batch_matches_the_model_row_by_row(client, model, holdout):
+    """A batch gets one prediction per row, in order, equal to the model's."""
+    rows = holdout[0].head(25).to_dict(orient="records")
+    response = client.post("/predict_batch", json={"rows": rows})
+    assert response.status_code == 200, response.text
+    got = np.array([answered(p) for p in response.json()])
+    np.testing.assert_array_equal(got, expected(model, rows))
+
+
+def test_model_info_names_version_alias_and_features(client, holdout):
+    """Model info says which registry version is served and what it expects."""
+    info = client.post("/model_info", json={}).json()
+    assert (info["name"], info["version"], info["alias"]) == (MODEL_NAME, "1", "champion")
+    assert info["features"] == list(holdout[0].columns)
+    assert info["run_id"]
+
+
+def test_readiness_runs_the_model(client, service, monkeypatch):
+    """/readyz is 200 while the model answers and 503 when it cannot score the example."""
+    assert client.get("/readyz").status_code == 200
+    broken = lambda self, X: np.array([np.nan])  # noqa: E731
+    monkeypatch.setattr(service.ModelService.inner, "predict_values", broken)
+    assert client.get("/readyz").status_code == 503
+
+
+def with_value(row: dict, feature: str, value) -> dict:
+    return {**row, feature: value}
+
+
+def without(row: dict, feature: str) -> dict:
+    return {k: v for k, v in row.items() if k != feature}
+
+
+@pytest.mark.parametrize(
+    ("case", "field"),
+    [
+        ("string-for-number", "features.{first}"),
+        ("boolean-for-number", "features.{first}"),
+        ("null-for-number", "features.{first}"),
+        ("missing-field", "features.{first}"),
+        ("extra-field", "features.surprise"),
+        ("no-features-object", "features"),
+    ],
+)
+def test_bad_single_row_is_400_naming_the_field(client, example_row, case, field):
+    """Each malformed row is rejected with 400 and the offending field's location."""
+    first = next(iter(example_row))
+    body = {
+        "string-for-number": {"features": with_value(example_row, first, "1.5")},
+        "boolean-for-number": {"features": with_value(example_row, first, True)},
+        "null-for-number": {"features": with_value(example_row, first, None)},
+        "missing-field": {"features": without(example_row, first)},
+        "extra-field": {"features": with_value(example_row, "surprise", 1.0)},
+        "no-features-object": {},
+    }[case]
+    response = client.post("/predict", json=body)
+    assert response.status_code == 400, response.text
+    locations = {".".join(map(str, d["loc"])) for d in response.json()["detail"]}
+    assert field.format(first=first) in locations
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_number_is_400_naming_the_field(client, example_row, literal):
+    """NaN and infinities (which Python's JSON accepts) are refused, naming the field."""
+    first = next(iter(example_row))
+    key = json.dumps(first) + ": "
+    body = json.dumps({"features": example_row}).replace(
+        key + json.dumps(example_row[first]), key + literal
+    )
+    response = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert any(d["loc"] == ["features", first] for d in response.json()["detail"])
+
+
+def test_non_json_body_is_400(client):
+    """A body that is not JSON gets a 400, not a server error."""
+    response = client.post(
+        "/predict", content=b"mean radius=1", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_empty_batch_is_400(client):
+    """A batch needs at least one row."""
+    response = client.post("/predict_batch", json={"rows": []})
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["loc"] == ["rows"]
+
+
+def test_oversized_batch_is_400_with_the_limit(client, service, example_row):
+    """More rows than MAX_BATCH_ROWS is refused, saying the limit."""
+    rows = [example_row] * (service.MAX_BATCH_ROWS + 1)
+    response = client.post("/predict_batch", json={"rows": rows})
+    assert response.status_code == 400
+    detail = response.json()["detail"][0]
+    assert (detail["loc"], detail["type"]) == (["rows"], "too_long")
+    assert str(service.MAX_BATCH_ROWS) in detail["msg"]
+
+
+def test_bad_row_in_a_batch_is_named_by_index(client, example_row):
+    """In a batch, the error names the row index and the field."""
+    first = next(iter(example_row))
+    rows = [example_row, with_value(example_row, first, "oops")]
+    response = client.post("/predict_batch", json={"rows": rows})
+    assert response.status_code == 400
+    assert ["rows", 1, first] in [d["loc"] for d in response.json()["detail"]]

@@ -1,0 +1,105 @@
+"""Integration: the real `bentoml serve` on a free 127.0.0.1 port answers like the registry's
+champion loaded through MLflow, then is stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+from tests.service.conftest import MODEL_NAME
+
+STARTUP_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def post(url: str, body: dict) -> dict:
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def server(champion: str) -> Iterator[str]:
+    """`bentoml serve` of the service module, in its own process group, stopped afterwards."""
+    port = free_port()
+    service = "src.{{ cookiecutter.package_name }}.service:ModelService"
+    command = [sys.executable, "-m", "bentoml", "serve", service]
+    process = subprocess.Popen(  # noqa: S603 - fixed command
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "BENTO_MODEL_TAG": champion},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "bentoml serve exited during startup"
+            try:
+                if get(f"{base}/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"service not ready within {STARTUP_TIMEOUT_S} s")
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_golden_payload_gets_the_champions_exact_prediction(server, example_row):
+    """The logged input example, sent over HTTP, gets exactly the champion's prediction."""
+    champion = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@champion")
+    X = pd.DataFrame([example_row])
+    prediction = post(f"{server}/predict", {"features": example_row})
+{%- if cookiecutter.task == "classification" %}
+    got = np.array(list(prediction["probabilities"].values()))
+    np.testing.assert_array_equal(got, champion.predict_proba(X)[0])
+{%- else %}
+    np.testing.assert_array_equal(prediction["value"], champion.predict(X)[0])
+{%- endif %}
+
+
+def test_prometheus_metrics_count_the_request(server, example_row):
+    """/metrics reports the predict calls served."""
+    post(f"{server}/predict", {"features": example_row})
+    status, text = get(f"{server}/metrics")
+    assert status == 200
+    assert 'endpoint="/predict"' in text
