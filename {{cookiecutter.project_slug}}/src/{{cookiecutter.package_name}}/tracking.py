@@ -19,8 +19,10 @@ from .data_io import md5
 # A local SQLite store by default (MLflow's file store is deprecated); MLFLOW_TRACKING_URI points
 # the same code at a tracking server.
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-# Artifacts of the local store live in one git-ignored folder instead of ./mlruns.
-LOCAL_ARTIFACTS = Path("mlartifacts")
+# Artifacts of a local SQLite store live in one folder beside the database (git-ignored in the
+# project) instead of ./mlruns.
+LOCAL_ARTIFACTS = "mlartifacts"
+SQLITE_PREFIX = "sqlite:///"
 DVC_LOCK = Path("dvc.lock")
 
 
@@ -35,8 +37,11 @@ def experiment_id(name: str) -> str:
     if existing is not None:
         return existing.experiment_id
     # A tracking server chooses (and proxies) its own artifact store.
-    local = mlflow.get_tracking_uri().startswith("sqlite:")
-    location = LOCAL_ARTIFACTS.resolve().as_uri() if local else None
+    uri = mlflow.get_tracking_uri()
+    location = None
+    if uri.startswith(SQLITE_PREFIX):
+        database = Path(uri.removeprefix(SQLITE_PREFIX)).resolve()
+        location = (database.parent / LOCAL_ARTIFACTS).as_uri()
     return mlflow.create_experiment(name, artifact_location=location)
 
 

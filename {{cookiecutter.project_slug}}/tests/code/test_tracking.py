@@ -34,6 +34,14 @@ def test_dvc_lock_hashes_are_keyed_by_stage_and_path(tmp_path):
     assert tracking.dvc_lock_hashes(lock) == {"dvc.ingest.data/raw/dataset.parquet": "abc123"}
 
 
+def test_local_store_keeps_artifacts_beside_its_database(tmp_path, monkeypatch):
+    """With a SQLite store, artifacts go to `mlartifacts/` next to the database, not ./mlruns."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'store.db'}")
+    tracking.configure()
+    experiment = mlflow.get_experiment(tracking.experiment_id("artifacts-test"))
+    assert experiment.artifact_location == (tmp_path / "mlartifacts").as_uri()
+
+
 @pytest.fixture
 def trained_run(tmp_path, monkeypatch, model, holdout, params):
     """A project folder holding a logged model, its run file, test data and metrics."""

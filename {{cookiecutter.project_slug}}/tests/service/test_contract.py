@@ -151,3 +151,55 @@ def test_bad_row_in_a_batch_is_named_by_index(client, example_row):
     response = client.post("/predict_batch", json={"rows": rows})
     assert response.status_code == 400
     assert ["rows", 1, first] in [d["loc"] for d in response.json()["detail"]]
+
+
+def arrow_body(table) -> bytes:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def post_arrow(client, body: bytes):
+    headers = {"content-type": "application/vnd.apache.arrow.stream"}
+    return client.post("/arrow/predict_batch", content=body, headers=headers)
+
+
+def test_arrow_batch_matches_the_model(client, model, holdout):
+    """A columnar (Arrow IPC) batch gets the model's predictions back as Arrow columns."""
+    import pyarrow as pa
+
+    rows = holdout[0].head(40)
+    response = post_arrow(client, arrow_body(pa.Table.from_pandas(rows, preserve_index=False)))
+    assert response.status_code == 200, response.text
+    got = pa.ipc.open_stream(response.content).read_all().to_pandas().to_numpy()
+    np.testing.assert_array_equal(got.squeeze(), expected(model, rows.to_dict("records")))
+
+
+@pytest.mark.parametrize("problem", ["missing-column", "text-column", "nan-value", "extra-column"])
+def test_bad_arrow_batch_is_400_naming_the_column(client, holdout, problem):
+    """A columnar batch with a missing, non-numeric, non-finite or extra column is a 400."""
+    import pyarrow as pa
+
+    rows = holdout[0].head(5).copy()
+    first = rows.columns[0]
+    if problem == "missing-column":
+        rows = rows.drop(columns=first)
+    elif problem == "text-column":
+        rows[first] = "text"
+    elif problem == "nan-value":
+        rows.loc[rows.index[0], first] = np.nan
+    else:
+        rows["surprise"], first = 1.0, "surprise"
+    response = post_arrow(client, arrow_body(pa.Table.from_pandas(rows, preserve_index=False)))
+    assert response.status_code == 400
+    assert ["body", first] in [d["loc"] for d in response.json()["detail"]]
+
+
+def test_non_arrow_body_is_400(client):
+    """A body that is not an Arrow stream gets a 400, not a server error."""
+    response = post_arrow(client, b"not arrow")
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["type"] == "arrow_invalid"
