@@ -27,6 +27,8 @@ COMMON_FILES = {
     "README.md",
     "data/external/README.md",
     "dvc.yaml",
+    "loadtest/locustfile.py",
+    "loadtest/run.py",
     "params.yaml",
     "pyproject.toml",
     "tests/__init__.py",

@@ -1,0 +1,144 @@
+"""`make loadtest`: serve the latest bento on 127.0.0.1, load it with locust, print a table.
+
+Bounded: each scenario runs a few seconds, against loopback only, and the server is stopped by
+process group at the end. Prints cold start, then req/s, p50, p99, errors and server memory per
+scenario as a markdown table (ready for a pull-request report).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pyarrow as pa
+
+BENTO = os.environ.get("BENTO", "{{ cookiecutter.project_slug }}:latest")
+SECONDS = int(os.environ.get("LOADTEST_SECONDS", "6"))
+BATCH_ROWS = 1000
+JSON = "application/json"
+ARROW = "application/vnd.apache.arrow.stream"
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def golden_row() -> dict[str, float]:
+    import bentoml
+
+    model_tag = bentoml.get(BENTO).info.services[0].models[0].tag
+    return dict(bentoml.models.get(model_tag).info.metadata["input_example"][0])
+
+
+def post(url: str, body: bytes, content_type: str) -> int:
+    request = urllib.request.Request(url, data=body, headers={"content-type": content_type})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        return response.status
+
+
+def start_server(port: int, row: dict[str, float]) -> tuple[subprocess.Popen, float]:
+    """Start `bentoml serve`; return it and the seconds until its first correct prediction."""
+    started = time.monotonic()
+    command = ["bentoml", "serve", BENTO, "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(  # noqa: S603 - fixed command
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    body = json.dumps({"features": row}).encode()
+    while time.monotonic() - started < 180:
+        try:
+            if post(f"http://127.0.0.1:{port}/predict", body, JSON) == 200:
+                return server, time.monotonic() - started
+        except OSError:
+            time.sleep(0.2)
+    stop(server)
+    sys.exit("loadtest: the service did not answer within 180 s")
+
+
+def stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=60)
+
+
+def server_memory_mb(server: subprocess.Popen) -> float:
+    process = psutil.Process(server.pid)
+    tree = [process, *process.children(recursive=True)]
+    return sum(p.memory_info().rss for p in tree if p.is_running()) / 2**20
+
+
+def arrow_body(rows: list[dict[str, float]]) -> bytes:
+    table = pa.Table.from_pylist(rows)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def run_locust(port: int, scratch: Path, name: str, users: int, path: str, body: bytes, kind: str):
+    body_file = scratch / f"{name}.body"
+    body_file.write_bytes(body)
+    env = {**os.environ, "LOADTEST_BODY": str(body_file), "LOADTEST_PATH": path,
+           "LOADTEST_CONTENT_TYPE": kind}  # fmt: skip
+    command = [
+        sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
+        "-u", str(users), "-r", str(users), "-t", f"{SECONDS}s", "--only-summary",
+        "--host", f"http://127.0.0.1:{port}", "--csv", str(scratch / name),
+    ]  # fmt: skip
+    subprocess.run(command, env=env, check=False, capture_output=True)  # noqa: S603
+    with (scratch / f"{name}_stats.csv").open() as stream:
+        total = next(r for r in csv.DictReader(stream) if r["Name"] == "Aggregated")
+    return {
+        "rps": float(total["Requests/s"]),
+        "p50": float(total["50%"]),
+        "p99": float(total["99%"]),
+        "errors": int(total["Failure Count"]),
+    }
+
+
+def main() -> None:
+    row = golden_row()
+    batch = [row] * BATCH_ROWS
+    scenarios = [
+        ("single-row JSON", 8, "/predict", json.dumps({"features": row}).encode(), JSON, 1),
+        ("single-row JSON", 32, "/predict", json.dumps({"features": row}).encode(), JSON, 1),
+        (f"{BATCH_ROWS}-row JSON batch", 4, "/predict_batch",
+         json.dumps({"rows": batch}).encode(), JSON, BATCH_ROWS),
+        (f"{BATCH_ROWS}-row Arrow batch", 4, "/arrow/predict_batch", arrow_body(batch), ARROW,
+         BATCH_ROWS),
+    ]  # fmt: skip
+    port = free_port()
+    server, cold_start = start_server(port, row)
+    lines = [
+        f"Cold start (process start to first correct prediction): {cold_start:.1f} s",
+        "",
+        "| scenario | clients | req/s | rows/s | p50 ms | p99 ms | errors | server MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            for index, (name, users, path, body, kind, rows) in enumerate(scenarios):
+                result = run_locust(port, Path(scratch), f"s{index}", users, path, body, kind)
+                lines.append(
+                    f"| {name} | {users} | {result['rps']:.0f} | {result['rps'] * rows:.0f} "
+                    f"| {result['p50']:.0f} | {result['p99']:.0f} | {result['errors']} "
+                    f"| {server_memory_mb(server):.0f} |"
+                )
+    finally:
+        stop(server)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
