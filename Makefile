@@ -10,9 +10,10 @@ BIN := $(VENV)/bin
 export UV_CACHE_DIR ?= $(HOME)/.cache/uv
 export MLFLOW_DISABLE_TELEMETRY := true
 export DVC_NO_ANALYTICS := 1
-DEMO_DIR ?= $(CURDIR)/.demo
+# BentoML refuses paths with hidden folders, so the demo folder is not a dot-folder.
+DEMO_DIR ?= $(CURDIR)/demo
 
-.PHONY: help setup lock lint test test-fast demo clean
+.PHONY: help setup lock lint test test-fast demo bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,12 +39,17 @@ test: setup lint ## Run every test tier: hooks, option matrix and full-gate bake
 test-fast: setup ## Hooks and option-matrix tiers only (seconds)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -m "not slow"
 
-demo: setup ## Bake a default project into .demo/ and run its whole pipeline, tests and registration
+demo: setup ## Bake a default project into demo/ and run its whole pipeline, tests and registration
 	rm -rf "$(DEMO_DIR)"
 	$(BIN)/cookiecutter --no-input --output-dir "$(DEMO_DIR)" .
 	cd "$(DEMO_DIR)/breast-cancer-classifier" && PATH="$(CURDIR)/$(BIN):$$PATH" \
-		$(MAKE) setup lint repro test register metrics
-	@echo "Demo project: $(DEMO_DIR)/breast-cancer-classifier (MLflow UI: uv run mlflow ui --backend-store-uri sqlite:///mlflow.db)"
+		$(MAKE) setup lint repro test register build metrics
+	@echo "Demo project: $(DEMO_DIR)/breast-cancer-classifier (next: make serve, make loadtest)"
+
+bench: setup ## Serving benchmark: generated service vs mlflow models serve vs a bare floor (wrk)
+	@command -v wrk >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] \
+		|| apt-get install -y -qq wrk >/dev/null
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/serving/run.py
 
 clean: ## Remove the tools venv, demo output and caches
 	rm -rf $(VENV) "$(DEMO_DIR)" .pytest_cache .ruff_cache

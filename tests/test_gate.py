@@ -187,7 +187,7 @@ name = sys.argv[1]
 local = mlflow.artifacts.download_artifacts(f"models:/{name}@champion")
 row = mlflow.models.Model.load(local).load_input_example(local).head(1)
 model = mlflow.sklearn.load_model(f"models:/{name}@champion")
-output = model.predict_proba(row)[0] if hasattr(model, "predict_proba") else model.predict(row)
+output = (model.predict_proba(row) if hasattr(model, "predict_proba") else model.predict(row))[0]
 print(json.dumps({"row": row.to_dict(orient="records")[0], "expected": output.tolist()}))
 """
 
