@@ -10,7 +10,10 @@ section for how the defaults were measured.
 
 from __future__ import annotations
 
+import copy
+import gc
 import os
+from itertools import chain
 from typing import Annotated, Any
 
 import anyio
@@ -33,6 +36,11 @@ ARROW_STREAM = "application/vnd.apache.arrow.stream"
 # avoids duplicating the model in memory. Both are overridable at deploy time.
 WORKERS = int(os.environ.get("SERVICE_WORKERS", "1"))
 CONCURRENCY = int(os.environ.get("SERVICE_CONCURRENCY", "64"))
+# MLflow, scikit-learn and pandas leave millions of long-lived objects; a full garbage collection
+# walks all of them, a 200-300 ms pause that was the whole single-row p99 here. They are frozen
+# after start-up and the old generation is collected rarely: cycles still get collected, without
+# the pauses (measured p99 300 ms -> 55 ms at 32 clients).
+GC_THRESHOLDS = (50_000, 50, 1_000)
 
 # Declared at class scope below, so `bentoml build` packs this model into the bento.
 MODEL = bentoml.models.BentoModel(MODEL_TAG)
@@ -72,9 +80,30 @@ class ModelInfo(BaseModel):
     max_batch_rows: int
 
 
-def to_frame(rows: list[Any]) -> pd.DataFrame:
-    values = [[getattr(row, f"f{i}") for i in range(len(FEATURES))] for row in rows]
-    return pd.DataFrame(np.asarray(values, dtype=float), columns=FEATURES)
+def to_array(rows: list[Any]) -> np.ndarray:
+    """Validated rows as a float matrix in training column order (fields are declared in it).
+
+    Column-major, like a DataFrame's values, so the floating-point sums run in the same order
+    and predictions equal the MLflow model's on a DataFrame bit for bit.
+    """
+    values = chain.from_iterable(row.__dict__.values() for row in rows)
+    width = len(FEATURES)
+    matrix = np.fromiter(values, dtype=float, count=len(rows) * width).reshape(-1, width)
+    return np.asfortranarray(matrix)
+
+
+def positional(model: Any) -> Any:
+    """A copy of the fitted model that takes plain arrays in training column order.
+
+    The request schemas already guarantee names and order, and scikit-learn's per-call check of
+    DataFrame column names costs more than the prediction itself (about 0.8 ms against 0.3 ms
+    for one row here). The arithmetic is unchanged, so predictions are identical.
+    """
+    fast = copy.deepcopy(model)
+    for step in getattr(fast, "named_steps", {"model": fast}).values():
+        if "feature_names_in_" in vars(step):
+            del step.feature_names_in_
+    return fast
 
 
 def arrow_problems(table: pa.Table) -> list[dict[str, Any]]:
@@ -113,7 +142,10 @@ async def predict_arrow(request: Request) -> Response:
     if problems := arrow_problems(table):
         return JSONResponse({"error": "invalid batch", "detail": problems}, status_code=400)
     service = bentoml.get_current_service()
-    X = table.select(FEATURES).to_pandas().astype(float)
+    X = np.asfortranarray(
+        np.column_stack([table.column(name).to_numpy().astype(float) for name in FEATURES])
+    )
+    # Large batches run in a worker thread so they do not hold up single-row requests.
     values = await anyio.to_thread.run_sync(service.predict_values, X)
     sink = pa.BufferOutputStream()
     result = service.arrow_result(values)
@@ -140,12 +172,16 @@ class ModelService:
     def __init__(self) -> None:
         import mlflow.sklearn
 
-        self.model = mlflow.sklearn.load_model(self.model_ref.path_of("mlflow_model"))
-        self.example = pd.DataFrame(STORED.info.metadata["input_example"], columns=FEATURES)
+        self.model = positional(mlflow.sklearn.load_model(self.model_ref.path_of("mlflow_model")))
+        example = pd.DataFrame(STORED.info.metadata["input_example"], columns=FEATURES)
+        self.example = example.to_numpy(dtype=float)
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
 {%- if cookiecutter.task == "classification" %}
         self.classes = [c.item() if hasattr(c, "item") else c for c in self.model.classes_]
 
-    def predictions(self, X: pd.DataFrame) -> list[Prediction]:
+    def predictions(self, X: np.ndarray) -> list[Prediction]:
         probabilities = self.model.predict_proba(X)
         return [
             Prediction(
@@ -156,17 +192,20 @@ class ModelService:
         ]
 {%- else %}
 
-    def predictions(self, X: pd.DataFrame) -> list[Prediction]:
+    def predictions(self, X: np.ndarray) -> list[Prediction]:
         return [Prediction(value=float(value)) for value in self.model.predict(X)]
 {%- endif %}
 
+    # The endpoints are `async` on purpose: a one-row prediction takes well under a millisecond,
+    # far less than handing it to a worker thread and back; measured about twice the requests
+    # per second at 32 clients (see `make loadtest`).
     @bentoml.api
-    def predict(self, features: Row) -> Prediction:  # type: ignore[valid-type]
-        return self.predictions(to_frame([features]))[0]
+    async def predict(self, features: Row) -> Prediction:  # type: ignore[valid-type]
+        return self.predictions(to_array([features]))[0]
 
     @bentoml.api
-    def predict_batch(self, rows: Batch) -> list[Prediction]:
-        return self.predictions(to_frame(rows))
+    async def predict_batch(self, rows: Batch) -> list[Prediction]:
+        return self.predictions(to_array(rows))
 
     @bentoml.api
     def model_info(self) -> ModelInfo:
@@ -195,7 +234,7 @@ class ModelService:
         """Ready means the model answers: it must score the logged input example."""
         return bool(np.isfinite(self.predict_values(self.example)).all())
 
-    def predict_values(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_values(self, X: np.ndarray) -> np.ndarray:
 {%- if cookiecutter.task == "classification" %}
         return self.model.predict_proba(X)
 {%- else %}
