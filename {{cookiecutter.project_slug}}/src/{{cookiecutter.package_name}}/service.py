@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import copy
 import gc
+import operator
 import os
 from itertools import chain
-from typing import Annotated, Any
+from typing import Annotated, Any{% if cookiecutter.python_version != "3.11" %}, TypedDict{% endif %}
 
 import anyio
 import bentoml
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, with_config
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+{%- if cookiecutter.python_version == "3.11" %}
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+{%- endif %}
 
 MODEL_TAG = os.environ.get("BENTO_MODEL_TAG", "{{ cookiecutter.project_slug }}:latest")
 MAX_BATCH_ROWS = int(os.environ.get("MAX_BATCH_ROWS", "5000"))
@@ -49,12 +53,13 @@ FEATURES: list[str] = [str(name) for name in STORED.info.metadata["features"]]
 LABELS: dict[str, str] = dict(STORED.info.labels)
 
 FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-# Field names are positional (f0, f1, ...) because feature names need not be identifiers;
-# requests use the real names through the aliases.
-Row = create_model(
-    "Row",
-    __config__=ConfigDict(extra="forbid"),
-    **{f"f{i}": (FiniteNumber, Field(alias=name)) for i, name in enumerate(FEATURES)},
+# A TypedDict rather than a model: feature names need not be identifiers, and validating into
+# plain dicts is about a third faster on large batches.
+Row = with_config(ConfigDict(extra="forbid"))(
+    TypedDict("Row", {name: FiniteNumber for name in FEATURES})  # type: ignore[misc]
+)
+ROW_VALUES = (
+    operator.itemgetter(*FEATURES) if len(FEATURES) > 1 else lambda row: (row[FEATURES[0]],)
 )
 Batch = Annotated[list[Row], Field(min_length=1, max_length=MAX_BATCH_ROWS)]  # type: ignore[valid-type]
 
@@ -81,12 +86,12 @@ class ModelInfo(BaseModel):
 
 
 def to_array(rows: list[Any]) -> np.ndarray:
-    """Validated rows as a float matrix in training column order (fields are declared in it).
+    """Validated rows as a float matrix in training column order.
 
     Column-major, like a DataFrame's values, so the floating-point sums run in the same order
     and predictions equal the MLflow model's on a DataFrame bit for bit.
     """
-    values = chain.from_iterable(row.__dict__.values() for row in rows)
+    values = chain.from_iterable(map(ROW_VALUES, rows))
     width = len(FEATURES)
     matrix = np.fromiter(values, dtype=float, count=len(rows) * width).reshape(-1, width)
     return np.asfortranarray(matrix)
