@@ -244,7 +244,7 @@ def test_make_serve_answers_like_the_champion(project: Path, answers):
         else:
             pytest.fail("make serve: not ready within 180 s")
         single = post(f"{base}/predict", {"features": golden["row"]})
-        batch = post(f"{base}/predict_batch", {"rows": [golden["row"]] * 3})
+        batch = post(f"{base}/predict_batch", {"rows": [golden["row"]] * 3})["predictions"]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)

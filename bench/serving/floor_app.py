@@ -40,7 +40,8 @@ async def predict(request: Request) -> Response:
 
 async def predict_batch(request: Request) -> Response:
     body = json.loads(await request.body())
-    return Response(json.dumps(answer(body["rows"])), media_type="application/json")
+    predictions = {"predictions": answer(body["rows"])}
+    return Response(json.dumps(predictions), media_type="application/json")
 
 
 app = Starlette(

@@ -40,6 +40,11 @@ ARROW_STREAM = "application/vnd.apache.arrow.stream"
 # avoids duplicating the model in memory. Both are overridable at deploy time.
 WORKERS = int(os.environ.get("SERVICE_WORKERS", "1"))
 CONCURRENCY = int(os.environ.get("SERVICE_CONCURRENCY", "64"))
+# Adaptive batching (`@bentoml.api(batchable=True)`) is deliberately off. It pays when one model
+# call costs far more than its per-row share (GPUs, large networks); here a row costs about a
+# microsecond, so waiting to fill a batch only adds latency, and BentoML's batch queue answers
+# 503 when it overflows. It would also change the single-row contract (batchable APIs take lists).
+
 # MLflow, scikit-learn and pandas leave millions of long-lived objects; a full garbage collection
 # walks all of them, a 200-300 ms pause that was the whole single-row p99 here. They are frozen
 # after start-up and the old generation is collected rarely: cycles still get collected, without
@@ -71,6 +76,17 @@ class Prediction(BaseModel):
 class Prediction(BaseModel):
     value: float
 {%- endif %}
+
+
+class BatchPrediction(BaseModel):
+    """One prediction per row, in request order.
+
+    An object rather than a bare list: BentoML serializes a model with pydantic-core in one
+    pass, a bare list through Python's json module (measured 4.5 ms against 1.1 ms per
+    1000 rows here), and an envelope leaves room for fields later without breaking clients.
+    """
+
+    predictions: list[Prediction]
 
 
 class ModelInfo(BaseModel):
@@ -185,20 +201,21 @@ class ModelService:
         gc.set_threshold(*GC_THRESHOLDS)
 {%- if cookiecutter.task == "classification" %}
         self.classes = [c.item() if hasattr(c, "item") else c for c in self.model.classes_]
+        self.class_names = [str(c) for c in self.classes]
 
-    def predictions(self, X: np.ndarray) -> list[Prediction]:
+    def predictions(self, X: np.ndarray) -> list[dict[str, Any]]:
+        """Plain dicts, validated into `Prediction`s by pydantic-core in one call."""
         probabilities = self.model.predict_proba(X)
+        best, names = probabilities.argmax(axis=1).tolist(), self.class_names
         return [
-            Prediction(
-                label=self.classes[int(row.argmax())],
-                probabilities={str(c): float(p) for c, p in zip(self.classes, row, strict=True)},
-            )
-            for row in probabilities
+            {"label": self.classes[i], "probabilities": dict(zip(names, row, strict=True))}
+            for i, row in zip(best, probabilities.tolist(), strict=True)
         ]
 {%- else %}
 
-    def predictions(self, X: np.ndarray) -> list[Prediction]:
-        return [Prediction(value=float(value)) for value in self.model.predict(X)]
+    def predictions(self, X: np.ndarray) -> list[dict[str, Any]]:
+        """Plain dicts, validated into `Prediction`s by pydantic-core in one call."""
+        return [{"value": value} for value in self.model.predict(X).tolist()]
 {%- endif %}
 
     # The endpoints are `async` on purpose: a one-row prediction takes well under a millisecond,
@@ -206,11 +223,11 @@ class ModelService:
     # per second at 32 clients (see `make loadtest`).
     @bentoml.api
     async def predict(self, features: Row) -> Prediction:  # type: ignore[valid-type]
-        return self.predictions(to_array([features]))[0]
+        return Prediction.model_validate(self.predictions(to_array([features]))[0])
 
     @bentoml.api
-    async def predict_batch(self, rows: Batch) -> list[Prediction]:
-        return self.predictions(to_array(rows))
+    async def predict_batch(self, rows: Batch) -> BatchPrediction:
+        return BatchPrediction.model_validate({"predictions": self.predictions(to_array(rows))})
 
     @bentoml.api
     def model_info(self) -> ModelInfo:

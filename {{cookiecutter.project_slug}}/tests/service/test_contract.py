@@ -49,7 +49,7 @@ def test_predict_batch_matches_the_model_row_by_row(client, model, holdout):
     rows = holdout[0].head(25).to_dict(orient="records")
     response = client.post("/predict_batch", json={"rows": rows})
     assert response.status_code == 200, response.text
-    got = np.array([answered(p) for p in response.json()])
+    got = np.array([answered(p) for p in response.json()["predictions"]])
     np.testing.assert_array_equal(got, expected(model, rows))
 
 
