@@ -22,6 +22,7 @@ COMMON_FILES = {
     ".gitignore",
     ".pre-commit-config.yaml",
     ".python-version",
+    ".secrets.baseline",
     "Makefile",
     "bentofile.yaml",
     "README.md",
