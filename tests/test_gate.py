@@ -47,11 +47,14 @@ GATE_BAKES = {
 
 # Reads what the pipeline left in MLflow; run inside the baked project's environment.
 MLFLOW_PROBE = """
-import json, sys
+import hashlib, json, sys
 import mlflow
 from mlflow import MlflowClient
-run_id = json.load(open("models/run.json"))["run_id"]
-run = MlflowClient().get_run(run_id)
+model_md5 = hashlib.md5(open("models/model.joblib", "rb").read()).hexdigest()
+run = mlflow.search_runs(
+    search_all_experiments=True, filter_string=f"tags.model_md5 = '{model_md5}'",
+    output_format="list",
+)[0]
 name = sys.argv[1]
 aliases = {}
 for alias in ("champion", "challenger"):
@@ -59,7 +62,7 @@ for alias in ("champion", "challenger"):
         aliases[alias] = MlflowClient().get_model_version_by_alias(name, alias).version
     except mlflow.exceptions.MlflowException:
         aliases[alias] = None
-info = mlflow.models.get_model_info(json.load(open("models/run.json"))["model_uri"])
+info = mlflow.models.get_model_info(run.data.tags["model_uri"])
 print(json.dumps({
     "params": run.data.params, "metrics": run.data.metrics, "tags": run.data.tags,
     "aliases": aliases, "has_signature": info.signature is not None,

@@ -111,12 +111,22 @@ def log_model(model: Any, example: pd.DataFrame) -> str:
     return logged.model_uri
 
 
-def run_exists(run_id: str) -> bool:
-    try:
-        MlflowClient().get_run(run_id)
-    except MlflowException:
-        return False
-    return True
+# The training run is found by the md5 of the model file it produced: the pipeline's outputs stay
+# byte-reproducible (no run id in a DVC output) and any store that saw the training knows the run.
+MODEL_MD5_TAG = "model_md5"
+MODEL_URI_TAG = "model_uri"
+
+
+def training_run(model_md5: str) -> mlflow.entities.Run | None:
+    """The latest run, in any experiment, that logged the model file with this md5."""
+    runs = mlflow.search_runs(
+        search_all_experiments=True,
+        filter_string=f"tags.{MODEL_MD5_TAG} = '{model_md5}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+        output_format="list",
+    )
+    return runs[0] if runs else None
 
 
 def register(model_uri: str, name: str, tags: dict[str, Any]) -> str:

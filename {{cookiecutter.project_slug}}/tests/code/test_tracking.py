@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import joblib
 import mlflow
 import pytest
 
@@ -11,7 +12,7 @@ from {{ cookiecutter.package_name }} import tracking
 from {{ cookiecutter.package_name }}.config import RegistryParams
 from {{ cookiecutter.package_name }}.data_io import TEST_DATA, md5, write_table
 from {{ cookiecutter.package_name }}.metrics import evaluate_model
-from {{ cookiecutter.package_name }}.stages import METRICS_FILE, RUN_FILE
+from {{ cookiecutter.package_name }}.stages import METRICS_FILE, MODEL_FILE
 from {{ cookiecutter.package_name }}.stages import register as register_stage
 
 
@@ -44,18 +45,26 @@ def test_local_store_keeps_artifacts_beside_its_database(tmp_path, monkeypatch):
 
 @pytest.fixture
 def trained_run(tmp_path, monkeypatch, model, holdout, params):
-    """A project folder holding a logged model, its run file, test data and metrics."""
+    """A project folder holding a model file logged by a tagged run, test data and metrics."""
     monkeypatch.chdir(tmp_path)
     tracking.configure()
     test_table = holdout[0].assign(**{params.ingest.target: holdout[1]})
     write_table(test_table, TEST_DATA)
     scores = evaluate_model(model, *holdout)
     METRICS_FILE.write_text(json.dumps(scores))
-    with mlflow.start_run(experiment_id=tracking.experiment_id("registry-test")) as run:
-        model_uri = tracking.log_model(model, holdout[0].head(2))
-    RUN_FILE.parent.mkdir()
-    RUN_FILE.write_text(json.dumps({"run_id": run.info.run_id, "model_uri": model_uri}))
+    MODEL_FILE.parent.mkdir()
+    joblib.dump(model, MODEL_FILE)
+    with mlflow.start_run(experiment_id=tracking.experiment_id("registry-test")):
+        mlflow.set_tag(tracking.MODEL_MD5_TAG, md5(MODEL_FILE))
+        mlflow.set_tag(tracking.MODEL_URI_TAG, tracking.log_model(model, holdout[0].head(2)))
     return scores
+
+
+def test_training_run_is_found_by_the_model_files_md5(trained_run):
+    """The run that logged models/model.joblib is found from the file alone."""
+    found = tracking.training_run(md5(MODEL_FILE))
+    assert found is not None
+    assert found.data.tags[tracking.MODEL_URI_TAG].startswith("models:/")
 
 
 def test_register_promotes_first_then_keeps_champion_on_a_tie(trained_run, params):
@@ -69,11 +78,11 @@ def test_register_promotes_first_then_keeps_champion_on_a_tie(trained_run, param
     assert tracking.version_with_alias("registry-test", "champion") == "1"
 
 
-def test_register_refuses_a_run_unknown_to_the_store(trained_run, params):
-    """A run file pointing at another store stops registration with a clear message."""
-    RUN_FILE.write_text(json.dumps({"run_id": "0" * 32, "model_uri": "models:/m-0"}))
+def test_register_refuses_a_model_this_store_never_trained(trained_run, params, model):
+    """A model file no run in the store produced stops registration with a clear message."""
+    joblib.dump([model, "retrained elsewhere"], MODEL_FILE)
     register = RegistryParams(
         model_name="registry-test", metric=params.registry.metric, min_improvement=0.0
     )
-    with pytest.raises(register_stage.RegistryError, match="not in the tracking store"):
+    with pytest.raises(register_stage.RegistryError, match="no run in the tracking store"):
         register_stage.run(register, params.ingest.target)

@@ -3,6 +3,5 @@
 from pathlib import Path
 
 MODEL_FILE = Path("models/model.joblib")
-RUN_FILE = Path("models/run.json")
 METRICS_FILE = Path("metrics.json")
 PLOTS_DIR = Path("plots")

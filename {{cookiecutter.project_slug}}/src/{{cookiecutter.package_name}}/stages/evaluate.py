@@ -10,9 +10,9 @@ import joblib
 
 from .. import metrics, plots
 from ..config import EvaluateParams, Params
-from ..data_io import TEST_DATA, read_table
+from ..data_io import TEST_DATA, md5, read_table
 from ..schema import split_features_target
-from . import METRICS_FILE, MODEL_FILE, PLOTS_DIR, RUN_FILE
+from . import METRICS_FILE, MODEL_FILE, PLOTS_DIR
 
 
 def _write_json(data: Any, path: Path) -> None:
@@ -55,13 +55,13 @@ def _log_to_training_run(results: dict[str, float], images: list[Path]) -> None:
     from .. import tracking
 
     tracking.configure()
-    run_id = json.loads(RUN_FILE.read_text(encoding="utf-8"))["run_id"]
-    if not tracking.run_exists(run_id):
-        print(f"evaluate: MLflow run {run_id} not in this tracking store; scores not logged there")
+    trained = tracking.training_run(md5(MODEL_FILE))
+    if trained is None:
+        print("evaluate: the run that trained this model is not in this tracking store; not logged")
         return
     import mlflow
 
-    with mlflow.start_run(run_id=run_id):
+    with mlflow.start_run(run_id=trained.info.run_id):
         mlflow.log_metrics({f"test_{name}": value for name, value in results.items()})
         for image in images:
             mlflow.log_artifact(str(image), artifact_path="plots")

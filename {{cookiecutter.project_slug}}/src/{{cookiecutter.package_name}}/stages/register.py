@@ -11,9 +11,9 @@ import json
 
 from .. import metrics, tracking
 from ..config import Params, PipelineError, RegistryParams
-from ..data_io import TEST_DATA, read_table
+from ..data_io import TEST_DATA, md5, read_table
 from ..schema import split_features_target
-from . import METRICS_FILE, RUN_FILE
+from . import METRICS_FILE, MODEL_FILE
 
 
 class RegistryError(PipelineError):
@@ -35,12 +35,14 @@ def champion_score(name: str, version: str, target: str, metric: str) -> float |
 
 def run(params: RegistryParams, target: str) -> tuple[str, str]:
     uri = tracking.configure()
-    trained = json.loads(RUN_FILE.read_text(encoding="utf-8"))
-    if not tracking.run_exists(trained["run_id"]):
+    model_md5 = md5(MODEL_FILE)
+    trained = tracking.training_run(model_md5)
+    if trained is None:
         raise RegistryError(
-            f"MLflow run {trained['run_id']} is not in the tracking store {uri}: "
+            f"no run in the tracking store {uri} trained {MODEL_FILE} (md5 {model_md5}): "
             "train against this store first (dvc repro --force train)"
         )
+    run_id = trained.info.run_id
     candidate = json.loads(METRICS_FILE.read_text(encoding="utf-8"))[params.metric]
     name = params.model_name
     current = tracking.version_with_alias(name, "champion")
@@ -48,9 +50,9 @@ def run(params: RegistryParams, target: str) -> tuple[str, str]:
     alias = metrics.promotion_alias(params.metric, candidate, incumbent, params.min_improvement)
 
     version = tracking.register(
-        trained["model_uri"],
+        trained.data.tags[tracking.MODEL_URI_TAG],
         name,
-        tags={f"test_{params.metric}": candidate, "run_id": trained["run_id"], "verdict": alias},
+        tags={f"test_{params.metric}": candidate, "run_id": run_id, "verdict": alias},
     )
     tracking.set_alias(name, alias, version)
     if incumbent is None:

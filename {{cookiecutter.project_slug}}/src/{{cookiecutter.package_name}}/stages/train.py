@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import joblib
 import mlflow
 
 from .. import metrics, tracking
 from ..config import Params, TrainParams
-from ..data_io import TRAIN_DATA, read_table
+from ..data_io import TRAIN_DATA, md5, read_table
 from ..features import build_pipeline
 from ..schema import split_features_target
-from . import MODEL_FILE, RUN_FILE
+from . import MODEL_FILE
 
 INPUT_EXAMPLE_ROWS = 5
 
@@ -34,13 +32,12 @@ def run(params: TrainParams, target: str) -> None:
             }
         )
         mlflow.set_tags(tracking.lineage_tags([TRAIN_DATA]))
+        mlflow.set_tag(tracking.MODEL_MD5_TAG, md5(MODEL_FILE))
         # In-sample scores: compared with evaluate's test_* scores they reveal overfitting.
         scores = metrics.evaluate_model(pipeline, X, y)
         mlflow.log_metrics({f"train_{name}": value for name, value in scores.items()})
         model_uri = tracking.log_model(pipeline, X.head(INPUT_EXAMPLE_ROWS))
-    RUN_FILE.write_text(
-        json.dumps({"run_id": run.info.run_id, "model_uri": model_uri}, indent=2) + "\n"
-    )
+        mlflow.set_tag(tracking.MODEL_URI_TAG, model_uri)
     print(f"train: {params.estimator} on {len(X)} rows, MLflow run {run.info.run_id}")
 
 
