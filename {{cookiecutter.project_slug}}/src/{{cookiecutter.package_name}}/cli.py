@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .config import PARAMS_FILE, PipelineError, load_params
 
-STAGES = ("ingest", "prepare", "train", "evaluate", "register", "bento-model")
+STAGES = ("ingest", "prepare", "contract", "train", "evaluate", "register", "bento-model")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import joblib
@@ -78,11 +79,17 @@ def test_register_promotes_first_then_keeps_champion_on_a_tie(trained_run, param
     assert tracking.version_with_alias("registry-test", "champion") == "1"
 
 
-def test_register_refuses_a_model_this_store_never_trained(trained_run, params, model):
-    """A model file no run in the store produced stops registration with a clear message."""
-    joblib.dump([model, "retrained elsewhere"], MODEL_FILE)
+def test_register_logs_a_model_this_store_never_trained(trained_run, params, model):
+    """A DVC-restored model unknown to the store is logged from the file, then registered."""
+    # Same model, different bytes: a file no run in this store produced.
+    joblib.dump(copy.deepcopy(model).set_params(verbose=True), MODEL_FILE)
     register = RegistryParams(
         model_name="registry-test", metric=params.registry.metric, min_improvement=0.0
     )
-    with pytest.raises(register_stage.RegistryError, match="no run in the tracking store"):
-        register_stage.run(register, params.ingest.target)
+    version, _ = register_stage.run(register, params.ingest.target)
+    logged = tracking.training_run(md5(MODEL_FILE))
+    assert logged is not None
+    assert logged.data.tags["source"] == "dvc"
+    assert mlflow.MlflowClient().get_model_version("registry-test", version).run_id == (
+        logged.info.run_id
+    )

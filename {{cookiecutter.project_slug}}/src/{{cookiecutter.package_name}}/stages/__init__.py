@@ -5,3 +5,4 @@ from pathlib import Path
 MODEL_FILE = Path("models/model.joblib")
 METRICS_FILE = Path("metrics.json")
 PLOTS_DIR = Path("plots")
+API_SCHEMA_FILE = Path("api_schema.json")

@@ -8,16 +8,13 @@ Registry stages are deprecated in MLflow 3: aliases only.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .. import metrics, tracking
-from ..config import Params, PipelineError, RegistryParams
+from ..config import Params, RegistryParams
 from ..data_io import TEST_DATA, md5, read_table
 from ..schema import split_features_target
 from . import METRICS_FILE, MODEL_FILE
-
-
-class RegistryError(PipelineError):
-    """The model cannot be registered from this tracking store."""
 
 
 def champion_score(name: str, version: str, target: str, metric: str) -> float | None:
@@ -33,15 +30,34 @@ def champion_score(name: str, version: str, target: str, metric: str) -> float |
         return None
 
 
+def log_pipeline_model(model_md5: str, target: str, experiment: str) -> Any:
+    """Log the DVC-tracked model as a run when this store never saw it trained.
+
+    This happens when DVC restored the model (from its run cache or a remote) instead of training
+    it here, as in CI: the file is the exact pipeline output recorded in dvc.lock, so it is
+    logged with the same lineage tags and its test scores, marked `source=dvc`.
+    """
+    import joblib
+    import mlflow
+
+    print(f"register: no run in this store trained {MODEL_FILE}; logging it from the DVC output")
+    X, _ = split_features_target(read_table(TEST_DATA), target)
+    model = joblib.load(MODEL_FILE)
+    scores = json.loads(METRICS_FILE.read_text(encoding="utf-8"))
+    with mlflow.start_run(experiment_id=tracking.experiment_id(experiment)) as run:
+        mlflow.set_tags({**tracking.lineage_tags([MODEL_FILE]), "source": "dvc"})
+        mlflow.set_tag(tracking.MODEL_MD5_TAG, model_md5)
+        mlflow.log_metrics({f"test_{name}": value for name, value in scores.items()})
+        mlflow.set_tag(tracking.MODEL_URI_TAG, tracking.log_model(model, X.head(5)))
+    return mlflow.get_run(run.info.run_id)
+
+
 def run(params: RegistryParams, target: str) -> tuple[str, str]:
-    uri = tracking.configure()
+    tracking.configure()
     model_md5 = md5(MODEL_FILE)
-    trained = tracking.training_run(model_md5)
-    if trained is None:
-        raise RegistryError(
-            f"no run in the tracking store {uri} trained {MODEL_FILE} (md5 {model_md5}): "
-            "train against this store first (dvc repro --force train)"
-        )
+    trained = tracking.training_run(model_md5) or log_pipeline_model(
+        model_md5, target, params.model_name
+    )
     run_id = trained.info.run_id
     candidate = json.loads(METRICS_FILE.read_text(encoding="utf-8"))[params.metric]
     name = params.model_name

@@ -1,0 +1,91 @@
+"""The HTTP API's types, built from the model's feature list, and their JSON schema (pure).
+
+The service serves these types; the pipeline's `contract` stage writes `api_schema.json` from
+them, so a change to the API shows up in git and in the pull-request report.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any{% if cookiecutter.python_version != "3.11" %}, TypedDict{% endif %}
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
+{%- if cookiecutter.python_version == "3.11" %}
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+{%- endif %}
+
+DEFAULT_MAX_BATCH_ROWS = 5000
+FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+def row_type(features: list[str]) -> Any:
+    """One request row: every feature, a finite number, nothing else.
+
+    A TypedDict rather than a model: feature names need not be identifiers, and validating into
+    plain dicts is about a third faster on large batches.
+    """
+    fields = {name: FiniteNumber for name in features}
+    return with_config(ConfigDict(extra="forbid"))(TypedDict("Row", fields))  # type: ignore[misc]
+
+
+def batch_type(row: Any, max_rows: int) -> Any:
+    return Annotated[list[row], Field(min_length=1, max_length=max_rows)]
+
+{% if cookiecutter.task == "classification" %}
+class Prediction(BaseModel):
+    label: str | int
+    probabilities: dict[str, float]
+{%- else %}
+class Prediction(BaseModel):
+    value: float
+{%- endif %}
+
+
+class BatchPrediction(BaseModel):
+    """One prediction per row, in request order.
+
+    An object rather than a bare list: BentoML serializes a model with pydantic-core in one
+    pass, a bare list through Python's json module (measured 4.5 ms against 1.1 ms per
+    1000 rows here), and an envelope leaves room for fields later without breaking clients.
+    """
+
+    predictions: list[Prediction]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    alias: str
+    run_id: str
+    git_commit: str
+    data_md5: str
+    bento_model: str
+    features: list[str]
+    max_batch_rows: int
+
+
+def _schema(annotation: Any) -> dict[str, Any]:
+    return TypeAdapter(annotation).json_schema()
+
+
+def api_schema(features: list[str], max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS) -> dict[str, Any]:
+    """Request and response JSON schemas of every endpoint, keyed by path."""
+    row = row_type(features)
+    return {
+        "/predict": {
+            "request": {"features": _schema(row)},
+            "response": _schema(Prediction),
+        },
+        "/predict_batch": {
+            "request": {"rows": _schema(batch_type(row, max_batch_rows))},
+            "response": _schema(BatchPrediction),
+        },
+        "/model_info": {"request": {}, "response": _schema(ModelInfo)},
+        "/arrow/predict_batch": {
+            "request": {"columns": {name: "number" for name in features}},
+{%- if cookiecutter.task == "classification" %}
+            "response": {"columns": "one probability column per class, named after the class"},
+{%- else %}
+            "response": {"columns": {"value": "number"}},
+{%- endif %}
+        },
+    }
