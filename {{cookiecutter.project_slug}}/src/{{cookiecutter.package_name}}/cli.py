@@ -10,7 +10,9 @@ from pathlib import Path
 
 from .config import PARAMS_FILE, PipelineError, load_params
 
-STAGES = ("ingest", "prepare", "contract", "train", "evaluate", "register", "bento-model")
+STAGES = (
+    "ingest", "prepare", "contract", "train", "evaluate", "register", "promote", "bento-model"
+)  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

