@@ -82,8 +82,8 @@ def test_dependabot_config_matches_its_schema(github_dir):
 
 def test_zizmor_finds_nothing(github_dir):
     """zizmor (offline, pedantic persona) reports zero findings on workflows and dependabot."""
-    output = check(tool("zizmor"), "--offline", "--persona", "pedantic",
-                   *map(str, workflows(github_dir)), str(github_dir / "dependabot.yml"))  # fmt: skip
+    files = [*map(str, workflows(github_dir)), str(github_dir / "dependabot.yml")]
+    output = check(tool("zizmor"), "--offline", "--persona", "pedantic", *files)
     assert "No findings to report" in output
 
 
@@ -111,7 +111,8 @@ def test_actionlint_finds_nothing(github_dir):
 @pytest.mark.parametrize("workflow", WORKFLOW_NAMES)
 def test_run_scripts_pass_shellcheck(github_dir, workflow, tmp_path):
     """Every `run:` script is clean bash for shellcheck (expressions never appear in them)."""
-    for index, (name, script) in enumerate(run_scripts(github_dir / "workflows" / f"{workflow}.yml")):
+    scripts = run_scripts(github_dir / "workflows" / f"{workflow}.yml")
+    for index, (name, script) in enumerate(scripts):
         assert "${{" not in script, f"{name}: use env:, not expressions, in scripts"
         path = tmp_path / f"{index}.sh"
         path.write_text("#!/usr/bin/env bash\nset -eo pipefail\n" + script, encoding="utf-8")
@@ -154,4 +155,5 @@ def test_pull_request_workflows_cancel_superseded_runs(github_dir):
         concurrency = yaml.safe_load(
             (github_dir / "workflows" / f"{name}.yml").read_text(encoding="utf-8")
         )["concurrency"]
-        assert concurrency["cancel-in-progress"] in (True, "${{ github.event_name == 'pull_request' }}")
+        only_pull_requests = "${{ github.event_name == 'pull_request' }}"
+        assert concurrency["cancel-in-progress"] in (True, only_pull_requests)

@@ -122,7 +122,8 @@ def run_workflow(
                     result.skipped[name] = skipped[name]
                     continue
                 if "uses" in step:
-                    raise AssertionError(f"{workflow.name}: no stand-in for the action step {name!r}")
+                    message = f"{workflow.name}: no stand-in for the action step {name!r}"
+                    raise AssertionError(message)
                 if not evaluator.condition(step.get("if")):
                     result.skipped[name] = f"its condition is false: {step['if']}"
                     continue
@@ -139,8 +140,8 @@ def run_workflow(
                 )
                 script = Path(scratch) / f"{job_id}-{index}.sh"
                 script.write_text(step["run"], encoding="utf-8")
-                completed = subprocess.run(  # noqa: S603 - the workflow's own script
-                    ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],  # noqa: S607
+                completed = subprocess.run(
+                    ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
                     cwd=project, env=merged, capture_output=True, text=True, timeout=timeout,
                 )  # fmt: skip
                 log = completed.stdout + completed.stderr
