@@ -47,11 +47,11 @@ test: setup lint ## Run every test tier: hooks, option matrix and full-gate bake
 test-fast: setup ## Hooks and option-matrix tiers only (seconds)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -m "not slow"
 
-demo: setup ## Bake a default project into demo/ and run its whole pipeline, tests and registration
+demo: setup ## Bake a default project into demo/ and run its pipeline, tests, registration, bento and model card
 	rm -rf "$(DEMO_DIR)"
 	$(BIN)/cookiecutter --no-input --output-dir "$(DEMO_DIR)" .
 	cd "$(DEMO_DIR)/breast-cancer-classifier" && PATH="$(CURDIR)/$(BIN):$$PATH" \
-		$(MAKE) setup lint repro test register build metrics
+		$(MAKE) setup lint repro test register build metrics model-card
 	@echo "Demo project: $(DEMO_DIR)/breast-cancer-classifier (next: make serve, make loadtest)"
 
 bench: setup ## Serving benchmark: generated service vs mlflow models serve vs a bare floor (wrk)

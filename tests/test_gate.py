@@ -28,6 +28,7 @@ from tests.helpers import TEMPLATE, project_files
 
 pytestmark = pytest.mark.slow
 
+PIPELINE_STAGES = ("ingest", "prepare", "contract", "train", "evaluate")
 GATE_BAKES = {
     "classification-local": {
         "project_name": "Gate Classifier",
@@ -128,9 +129,9 @@ def test_lint_passes(project: Path):
 
 
 def test_repro_trains_evaluates_and_writes_reports(project: Path, answers):
-    """`make repro` runs all four stages: metrics, plot data, images and dvc.lock appear."""
+    """`make repro` runs all five stages: contract, metrics, plots, images and dvc.lock appear."""
     output = make(project, "repro")
-    for stage in ("ingest", "prepare", "train", "evaluate"):
+    for stage in PIPELINE_STAGES:
         assert f"Running stage '{stage}'" in output
     metrics = json.loads((project / "metrics.json").read_text())
     expected = {"classification": {"roc_auc", "accuracy"}, "regression": {"rmse", "r2"}}
@@ -142,7 +143,8 @@ def test_repro_trains_evaluates_and_writes_reports(project: Path, answers):
         else {"predicted_vs_actual.png", "residuals.png"}
     )
     stages = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
-    assert set(stages) == {"ingest", "prepare", "train", "evaluate"}
+    assert set(stages) == set(PIPELINE_STAGES)
+    assert (project / "api_schema.json").is_file()
 
 
 def test_second_repro_changes_nothing(project: Path):

@@ -109,7 +109,7 @@ def run_workflow(
         summary.touch()
         for job_id, job in spec["jobs"].items():
             if job_id in skipped:
-                result.skipped[f"job {job_id}"] = skipped[job_id]
+                result.skipped[job_id] = skipped[job_id]
                 continue
             step_outputs: dict[str, dict[str, str]] = {}
             for index, step in enumerate(job["steps"]):

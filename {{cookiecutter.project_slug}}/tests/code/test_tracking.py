@@ -10,10 +10,10 @@ import mlflow
 import pytest
 
 from {{ cookiecutter.package_name }} import tracking
-from {{ cookiecutter.package_name }}.config import RegistryParams
+from {{ cookiecutter.package_name }}.config import PipelineError, RegistryParams
 from {{ cookiecutter.package_name }}.data_io import TEST_DATA, md5, write_table
 from {{ cookiecutter.package_name }}.metrics import evaluate_model
-from {{ cookiecutter.package_name }}.stages import METRICS_FILE, MODEL_FILE
+from {{ cookiecutter.package_name }}.stages import METRICS_FILE, MODEL_FILE, promote
 from {{ cookiecutter.package_name }}.stages import register as register_stage
 
 
@@ -93,3 +93,21 @@ def test_register_logs_a_model_this_store_never_trained(trained_run, params, mod
     assert mlflow.MlflowClient().get_model_version("registry-test", version).run_id == (
         logged.info.run_id
     )
+
+
+def test_promote_rolls_champion_to_an_existing_version(trained_run, params):
+    """`promote` moves @champion to the requested version, which stops being challenger."""
+    register = RegistryParams(
+        model_name="promote-test", metric=params.registry.metric, min_improvement=0.001
+    )
+    register_stage.run(register, params.ingest.target)
+    challenger, _ = register_stage.run(register, params.ingest.target)
+    promote.run("promote-test", challenger)
+    assert tracking.version_with_alias("promote-test", "champion") == challenger
+    assert tracking.version_with_alias("promote-test", "challenger") is None
+
+
+def test_promote_refuses_an_unknown_version(trained_run):
+    """Rolling back to a version the registry does not hold fails with a clear message."""
+    with pytest.raises(PipelineError, match="has no version '9'"):
+        promote.run("registry-test", "9")

@@ -12,6 +12,7 @@ from .. import tracking
 from ..config import Params, PipelineError
 
 CHAMPION = "champion"
+CHALLENGER = "challenger"
 
 
 def run(name: str, version: str) -> None:
@@ -19,12 +20,15 @@ def run(name: str, version: str) -> None:
     from mlflow.exceptions import MlflowException
 
     uri = tracking.configure()
+    client = MlflowClient()
     try:
-        MlflowClient().get_model_version(name, version)
+        aliases = client.get_model_version(name, version).aliases
     except MlflowException:
         raise PipelineError(f"model {name!r} has no version {version!r} in {uri}") from None
     previous = tracking.version_with_alias(name, CHAMPION)
     tracking.set_alias(name, CHAMPION, version)
+    if CHALLENGER in aliases:  # a version is one or the other
+        client.delete_registered_model_alias(name, CHALLENGER)
     print(f"promote: {name} @{CHAMPION} v{previous} -> v{version}")
 
 
