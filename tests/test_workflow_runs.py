@@ -238,3 +238,14 @@ def test_make_report_prints_metric_deltas_on_the_developers_branch(origin, repor
     assert "| `train.hyperparameters.C` | `1.0` | `0.3` |" in output
     assert "### Metrics (test set)" in output
     assert any(marker in output for marker in ("▲ better", "▼ better", "▲ worse", "▼ worse"))
+
+
+def test_gate_agrees_with_the_reports_verdict(origin, report_run):
+    """`make gate BASE=main` (retrain's check) succeeds exactly when the report says champion."""
+    developer = origin.parent / "breast-cancer-classifier"
+    env = {**environment_without_venv(), "BENTOML_HOME": str(origin.parent / "bentoml-developer")}
+    report = (developer / "build" / "report.md").read_text(encoding="utf-8")
+    gate = subprocess.run(["make", "gate", "BASE=main"], cwd=developer, capture_output=True,
+                          text=True, env=env, timeout=600)  # fmt: skip
+    assert ("would become **champion**" in report) == (gate.returncode == 0), gate.stdout
+    assert "**champion**" in gate.stdout or "**challenger**" in gate.stdout
