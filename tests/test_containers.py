@@ -1,0 +1,158 @@
+"""Tier 2 (seconds): the generated containers, compose stack and Kubernetes manifests, statically.
+
+hadolint on every Dockerfile, the compose spec's schema, kubernetes-validate on the rendered
+production overlay, shellcheck on the MLflow entrypoint, and the rules behind them: non-root
+users, probes, resource limits and an image tag that is never `latest`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from cookiecutter.main import cookiecutter
+
+from tests.helpers import TEMPLATE
+
+TOOLS = Path(sys.executable).parent
+DOCKERFILES = ("Dockerfile", "deploy/mlflow/Dockerfile")
+RELEASED_TAG = "0123abc"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("containers")
+    return Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output)))
+
+
+@pytest.fixture(scope="module")
+def manifests(project) -> list[dict]:
+    """`make k8s-render IMAGE_TAG=...` output, parsed (needs kustomize or kubectl)."""
+    if not (shutil.which("kustomize") or shutil.which("kubectl")):
+        pytest.fail("neither kustomize nor kubectl is installed (.ci/run installs kubectl)")
+    rendered = subprocess.run(["make", "--silent", "k8s-render", f"IMAGE_TAG={RELEASED_TAG}"],
+                              cwd=project, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert rendered.returncode == 0, rendered.stderr
+    return [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+
+
+def by_kind(manifests: list[dict], kind: str) -> dict:
+    (found,) = [doc for doc in manifests if doc["kind"] == kind]
+    return found
+
+
+def check(*command: str, cwd: Path | None = None) -> str:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES)
+def test_hadolint_finds_nothing(project, dockerfile):
+    """hadolint reports no error, warning or info (its one ignore is justified inline)."""
+    check(str(TOOLS / "hadolint"), dockerfile, cwd=project)
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES)
+def test_images_run_as_a_numeric_non_root_user(project, dockerfile):
+    """The last USER of every Dockerfile is a non-zero uid."""
+    users = [line.split()[1] for line in (project / dockerfile).read_text().splitlines()
+             if line.startswith("USER ")]  # fmt: skip
+    assert users, dockerfile
+    assert users[-1].split(":")[0] not in {"0", "root"}
+
+
+def test_compose_file_matches_the_compose_spec(project):
+    """check-jsonschema's vendored compose-spec schema accepts docker-compose.yml."""
+    check(str(TOOLS / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
+          str(project / "docker-compose.yml"))  # fmt: skip
+
+
+def test_compose_stack_has_postgres_minio_mlflow_dev_and_service(project):
+    """The team stack: MLflow on PostgreSQL proxying artifacts to MinIO, plus dev and service."""
+    services = yaml.safe_load((project / "docker-compose.yml").read_text())["services"]
+    assert {"postgres", "minio", "buckets", "mlflow", "dev", "service"} <= set(services)
+    mlflow = services["mlflow"]["environment"]
+    assert mlflow["BACKEND_STORE_URI"].startswith("postgresql://")
+    assert mlflow["ARTIFACTS_DESTINATION"].startswith("s3://")
+    entrypoint = (project / "deploy/mlflow/entrypoint.sh").read_text()
+    assert "--serve-artifacts" in entrypoint
+    for service in services.values():
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), f"{port} is published beyond this machine"
+
+
+def test_passwords_come_from_a_git_ignored_env_file(project):
+    """.env.example is committed, .env is ignored, and compose reads every password from it."""
+    assert ".env" in (project / ".gitignore").read_text().splitlines()
+    example = dict(
+        line.split("=", 1) for line in (project / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )  # fmt: skip
+    compose = (project / "docker-compose.yml").read_text()
+    for key in ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "MLFLOW_ADMIN_PASSWORD"):
+        assert key in example
+        assert f"${{{key}" in compose
+
+
+def test_mlflow_entrypoint_passes_shellcheck(project):
+    """The tracking server's start script is clean POSIX sh."""
+    check(str(TOOLS / "shellcheck"), str(project / "deploy/mlflow/entrypoint.sh"))
+
+
+def test_devcontainer_uses_the_dev_image_extensions_and_make_setup(project):
+    """VS Code attaches to the dev Dockerfile with Python, Ruff and Jupyter, then `make setup`."""
+    config = json.loads((project / ".devcontainer/devcontainer.json").read_text())
+    assert config["build"]["dockerfile"] == "../Dockerfile"
+    assert config["postCreateCommand"] == "make setup"
+    assert set(config["customizations"]["vscode"]["extensions"]) == {
+        "ms-python.python", "charliermarsh.ruff", "ms-toolsai.jupyter"
+    }  # fmt: skip
+
+
+def test_rendered_manifests_pass_kubernetes_validate(project, manifests):
+    """kubernetes-validate (strict) accepts every rendered resource."""
+    check(str(TOOLS / "kubernetes-validate"), "--strict", "build/k8s.yaml", cwd=project)
+    kinds = {doc["kind"] for doc in manifests}
+    assert kinds == {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+
+
+def test_deployment_runs_the_released_tag_never_latest(manifests):
+    """The image is pinned to the tag the release passed in."""
+    (container,) = by_kind(manifests, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert container["image"].endswith(f":{RELEASED_TAG}")
+
+
+def test_rendering_refuses_the_latest_tag(project):
+    """`make k8s-render IMAGE_TAG=latest` stops with a message instead of rendering."""
+    result = subprocess.run(["make", "k8s-render", "IMAGE_TAG=latest"], cwd=project,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode != 0
+    assert "IMAGE_TAG=latest is refused" in result.stderr
+
+
+def test_deployment_is_non_root_probed_and_limited(manifests):
+    """Non-root, no privilege escalation, startup/readiness on /readyz, liveness on /livez."""
+    pod = by_kind(manifests, "Deployment")["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    probes = {name: container[name]["httpGet"]["path"]
+              for name in ("startupProbe", "readinessProbe", "livenessProbe")}  # fmt: skip
+    assert probes == {"startupProbe": "/readyz", "readinessProbe": "/readyz",
+                      "livenessProbe": "/livez"}  # fmt: skip
+    assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+
+
+def test_pods_are_scraped_by_prometheus(manifests):
+    """Prometheus annotations point at BentoML's /metrics on the service port."""
+    annotations = by_kind(manifests, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/path"] == "/metrics"
