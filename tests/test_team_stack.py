@@ -80,6 +80,19 @@ def process(command: list[str], log: Path, **kwargs) -> Iterator[subprocess.Pope
                 except subprocess.TimeoutExpired:
                     os.killpg(started.pid, signal.SIGKILL)
                     started.wait(timeout=30)
+            assert_group_gone(started.pid, command[0])
+
+
+def assert_group_gone(group: int, name: str, timeout: float = 15) -> None:
+    """No process of the session we started (workers included) outlives the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"processes started with {name} are still running")
 
 
 def server_pins() -> list[str]:
