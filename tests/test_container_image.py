@@ -140,7 +140,9 @@ def running(project, image) -> Iterator[tuple[str, int]]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    container = podman(env, "run", "--detach", "--network=host", image[0], "serve",
+    # As the Kubernetes manifest runs it: read-only root, a writable /tmp holding BentoML's home.
+    container = podman(env, "run", "--detach", "--network=host", "--read-only", "--tmpfs=/tmp",
+                       "--env=BENTOML_HOME=/tmp/bentoml", image[0], "serve",
                        "--host", "127.0.0.1", "--port", str(port))  # fmt: skip
     try:
         deadline = time.monotonic() + 240

@@ -142,6 +142,7 @@ def test_deployment_is_non_root_probed_and_limited(manifests):
     assert pod["securityContext"]["runAsNonRoot"] is True
     (container,) = pod["containers"]
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
     probes = {name: container[name]["httpGet"]["path"]
               for name in ("startupProbe", "readinessProbe", "livenessProbe")}  # fmt: skip
