@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -65,6 +66,17 @@ def podman_env(tmp_path_factory) -> dict[str, str]:
     return env
 
 
+def debian_mirror() -> str:
+    """The Debian mirror this machine's apt already uses (deb822 or one-line sources)."""
+    sources = Path("/etc/apt")
+    for path in [*sorted(sources.glob("sources.list.d/*.sources")), sources / "sources.list"]:
+        if not path.is_file():
+            continue
+        for match in re.finditer(r"(?:URIs:|^deb)\s+(\S+/debian)/?\s", path.read_text(), re.M):
+            return match.group(1)
+    pytest.skip("apt has no Debian mirror configured: the base image cannot be bootstrapped")
+
+
 @pytest.fixture(scope="module")
 def base_image(podman_env) -> str:
     """The stand-in for python:3.11-slim, built once per machine (debootstrap + podman import)."""
@@ -76,7 +88,7 @@ def base_image(podman_env) -> str:
     with tempfile.TemporaryDirectory(prefix="base-rootfs-") as rootfs:
         subprocess.run(["debootstrap", "--variant=minbase",
                         "--include=python3,python3-pip,python3-venv,ca-certificates", "bookworm",
-                        rootfs, "http://deb.debian.org/debian"],
+                        rootfs, debian_mirror()],
                        check=True, capture_output=True, timeout=1200)  # fmt: skip
         root = Path(rootfs)
         # What the official image offers: `python`, a pip that installs system-wide, and (here)
