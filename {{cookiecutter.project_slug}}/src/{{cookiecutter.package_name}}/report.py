@@ -40,6 +40,13 @@ def git(*args: str) -> str:
     return result.stdout
 
 
+def head_commit() -> str | None:
+    try:
+        return git("rev-parse", "--verify", "HEAD").strip()
+    except PipelineError:
+        return None
+
+
 def at_base(base: str, path: str) -> str | None:
     """A file's text at the base ref, or None when it did not exist there."""
     try:
@@ -135,7 +142,7 @@ def model_card_facts() -> reporting.ModelCardFacts:
         version=version,
         alias=alias,
         run_id=run_id,
-        git_commit=git("rev-parse", "HEAD").strip(),
+        git_commit=head_commit() or "none (nothing committed yet)",
         data_source=str(source),
         data_md5=dvc_lock_hashes().get(f"dvc.ingest.{RAW_DATA.as_posix()}"),
         rows={"train": len(read_table(TRAIN_DATA)), "test": len(read_table(TEST_DATA))},

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
-from {{ cookiecutter.package_name }} import reporting
+from {{ cookiecutter.package_name }} import report, reporting
 {% if cookiecutter.task == "classification" %}
 HIGHER, LOWER = "roc_auc", "log_loss"
 {%- else %}
@@ -105,3 +107,10 @@ def test_model_card_has_every_section():
     for heading in ("Intended use", "Data", "Metrics", "Training parameters", "Lineage"):
         assert f"## {heading}" in card
     assert "version 3 (@champion), run `r1`" in card
+
+
+def test_model_card_works_before_the_first_commit(tmp_path, monkeypatch):
+    """A fresh repository has no HEAD: the card says so instead of failing."""
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)  # noqa: S603, S607
+    monkeypatch.chdir(tmp_path)
+    assert report.head_commit() is None
