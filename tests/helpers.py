@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
+import time
 import tomllib
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -53,3 +57,53 @@ def parse_structured(path: Path) -> object:
     if path.suffix in {".yaml", ".yml"}:
         return yaml.safe_load(text)
     return json.loads(text)
+
+
+# Servers the slow tiers start: free loopback ports and readiness polling.
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_ok(url: str) -> bool:
+    """True when `url` answers 200; False while nothing (or an error) answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_until(
+    check: Callable[[], bool],
+    what: str,
+    *,
+    alive: Callable[[], bool] = lambda: True,
+    timeout: float = 180,
+) -> None:
+    """Poll `check` until it holds; fail early when `alive` says the server has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise AssertionError(f"{what} exited before it was ready")
+        if check():
+            return
+        time.sleep(1)
+    raise AssertionError(f"{what} not ready after {timeout:.0f} s")
+
+
+# Reads the registry champion's prediction for the golden payload (the first row of the input
+# example logged with the model); run inside a baked project's environment.
+CHAMPION_PROBE = """
+import json, sys
+import mlflow, pandas as pd
+name = sys.argv[1]
+local = mlflow.artifacts.download_artifacts(f"models:/{name}@champion")
+row = mlflow.models.Model.load(local).load_input_example(local).head(1)
+model = mlflow.sklearn.load_model(f"models:/{name}@champion")
+output = (model.predict_proba(row) if hasattr(model, "predict_proba") else model.predict(row))[0]
+print(json.dumps({"row": row.to_dict(orient="records")[0], "expected": output.tolist()}))
+"""

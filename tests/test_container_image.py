@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
-from tests.helpers import TEMPLATE
+from tests.helpers import CHAMPION_PROBE, TEMPLATE, free_port, http_ok, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.container]
 
@@ -33,16 +32,6 @@ BASE_IMAGE = "docker.io/library/python:3.11-slim"
 IMAGE = "localhost/container-test"
 CONTAINERS_CONF = '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n\n[engine]\nruntime = "runc"\n'  # noqa: E501
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-# Reads the champion's prediction for the golden payload (the logged input example's first row).
-CHAMPION_PROBE = """
-import json, sys
-import bentoml, mlflow, pandas as pd
-stored = bentoml.models.get(sys.argv[1] + ":latest")
-row = stored.info.metadata["input_example"][0]
-model = mlflow.sklearn.load_model(f"models:/{sys.argv[1]}@champion")
-frame = pd.DataFrame([row], columns=stored.info.metadata["features"])
-print(json.dumps({"row": row, "probabilities": model.predict_proba(frame)[0].tolist()}))
-"""
 
 
 def podman(env: dict[str, str], *args: str, timeout: int = 1800) -> str:
@@ -149,25 +138,17 @@ def image(project, base_image) -> Iterator[tuple[str, float]]:
 def running(project, image) -> Iterator[tuple[str, int]]:
     """The image serving on a free 127.0.0.1 port; stopped and removed afterwards."""
     _, env = project
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     # As the Kubernetes manifest runs it: read-only root, a writable /tmp holding BentoML's home.
     container = podman(env, "run", "--detach", "--network=host", "--read-only", "--tmpfs=/tmp",
                        "--env=BENTOML_HOME=/tmp/bentoml", image[0], "serve",
                        "--host", "127.0.0.1", "--port", str(port))  # fmt: skip
     try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as ready:
-                    if ready.status == 200:
-                        break
-            except OSError:
-                time.sleep(2)
-        else:
-            logs = podman(env, "logs", container)
-            raise AssertionError(f"/readyz never answered 200:\n{logs[-3000:]}")
+        try:
+            wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), "the container",
+                       timeout=240)  # fmt: skip
+        except AssertionError as error:
+            raise AssertionError(f"{error}:\n{podman(env, 'logs', container)[-3000:]}") from None
         yield container, port
     finally:
         podman(env, "rm", "--force", container)
@@ -187,7 +168,7 @@ def test_image_answers_the_golden_payload_like_the_champion(project, running, im
     )  # fmt: skip
     with urllib.request.urlopen(request, timeout=30) as response:
         answer = json.loads(response.read())
-    assert list(answer["probabilities"].values()) == golden["probabilities"]
+    assert list(answer["probabilities"].values()) == golden["expected"]
     size = int(podman(env, "image", "inspect", "--format", "{{.Size}}", image[0]))
     print(f"\nimage {image[0]}: {size / 1e6:.0f} MB, built in {image[1]:.0f} s")
 

@@ -14,9 +14,7 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
-from tests.helpers import TEMPLATE, project_files
+from tests.helpers import CHAMPION_PROBE, TEMPLATE, free_port, http_ok, project_files, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -185,24 +183,6 @@ def test_register_twice_promotes_then_keeps_champion(project: Path):
 
 
 # Prints the champion's input example row and the champion's own prediction for it.
-CHAMPION_PROBE = """
-import json, sys
-import mlflow, pandas as pd
-name = sys.argv[1]
-local = mlflow.artifacts.download_artifacts(f"models:/{name}@champion")
-row = mlflow.models.Model.load(local).load_input_example(local).head(1)
-model = mlflow.sklearn.load_model(f"models:/{name}@champion")
-output = (model.predict_proba(row) if hasattr(model, "predict_proba") else model.predict(row))[0]
-print(json.dumps({"row": row.to_dict(orient="records")[0], "expected": output.tolist()}))
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def post(url: str, body: object) -> object:
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
@@ -238,16 +218,9 @@ def test_make_serve_answers_like_the_champion(project: Path, answers):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("make serve: not ready within 180 s")
+        wait_until(
+            lambda: http_ok(f"{base}/readyz"), "make serve", alive=lambda: server.poll() is None
+        )
         single = post(f"{base}/predict", {"features": golden["row"]})
         batch = post(f"{base}/predict_batch", {"rows": [golden["row"]] * 3})["predictions"]
     finally:

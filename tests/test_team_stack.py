@@ -14,12 +14,10 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +27,7 @@ import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
-from tests.helpers import TEMPLATE
+from tests.helpers import TEMPLATE, free_port, http_ok, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -37,31 +35,6 @@ POSTGRES_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "stack-test", "AWS_SECRET_ACCESS_KEY": "stack-test-secret"}
 DVC_BUCKET, ARTIFACT_BUCKET = "team-dvc", "team-mlflow"
 MODEL = "team-classifier"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(check, what: str, started: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if started.poll() is not None:
-            raise AssertionError(f"{what} exited with {started.returncode}; see its log")
-        try:
-            if check():
-                return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"{what} not ready after {timeout} s")
-
-
-def http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.status == 200
 
 
 @contextmanager
@@ -126,7 +99,7 @@ def postgres() -> Iterator[str]:
         with process(command, root / "postgres.log", **as_postgres) as server:
             ready = [str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)]
             wait_until(lambda: subprocess.run(ready, capture_output=True).returncode == 0,
-                       "postgres", server)  # fmt: skip
+                       "postgres", alive=lambda: server.poll() is None)  # fmt: skip
             createdb = [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
                         "-U", "postgres", "mlflow"]  # fmt: skip
             subprocess.run(createdb, check=True, capture_output=True)
@@ -143,7 +116,8 @@ def s3(tmp_path_factory) -> Iterator[str]:
     moto = Path(sys.executable).parent / "moto_server"
     with process([str(moto), "-H", "127.0.0.1", "-p", str(port)], log) as server:
         endpoint = f"http://127.0.0.1:{port}"
-        wait_until(lambda: http_ok(f"{endpoint}/moto-api/"), "moto S3", server)
+        wait_until(lambda: http_ok(f"{endpoint}/moto-api/"), "moto S3",
+                   alive=lambda: server.poll() is None)  # fmt: skip
         keys = {"aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
                 "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}  # fmt: skip
         client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **keys)
@@ -169,7 +143,8 @@ def tracking_server(postgres, s3, tmp_path_factory) -> Iterator[str]:
     env.pop("VIRTUAL_ENV", None)
     with process(command, log, env=env) as server:
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: http_ok(f"{url}/health"), f"mlflow server ({log})", server, timeout=400)
+        wait_until(lambda: http_ok(f"{url}/health"), f"mlflow server ({log})",
+                   alive=lambda: server.poll() is None, timeout=400)  # fmt: skip
         yield url
 
 

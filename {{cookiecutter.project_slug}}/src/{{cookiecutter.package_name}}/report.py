@@ -22,7 +22,6 @@ import yaml
 
 from . import TASK, reporting
 from .config import PARAMS_FILE, PipelineError, load_params
-from .metrics import promotion_alias
 from .stages import API_SCHEMA_FILE, METRICS_FILE, MODEL_FILE, PLOTS_DIR
 
 LOCK_FILES = ("pyproject.toml", "uv.lock")
@@ -165,12 +164,9 @@ def promotion_gate(base: str) -> int:
     registry = load_params(PARAMS_FILE).registry
     head = json.loads(METRICS_FILE.read_text(encoding="utf-8"))
     committed = json.loads(at_base(base, str(METRICS_FILE)) or "{}")
-    print(reporting.verdict(registry.metric, head, committed, registry.min_improvement))
-    candidate, incumbent = head.get(registry.metric), committed.get(registry.metric)
-    if candidate is None:
-        return 1
-    alias = promotion_alias(registry.metric, candidate, incumbent, registry.min_improvement)
-    return 0 if alias == "champion" else 1
+    gate = (registry.metric, head, committed, registry.min_improvement)
+    print(reporting.verdict(*gate))
+    return 0 if reporting.gate_alias(*gate) == "champion" else 1
 
 
 def oci_labels() -> dict[str, str]:

@@ -111,14 +111,24 @@ def _value(value: Any) -> str:
     return "-" if value is None else f"`{value}`"
 
 
+def gate_alias(
+    metric: str, head: Mapping[str, float], base: Mapping[str, float], margin: float
+) -> str | None:
+    """`champion` or `challenger` against the base's score; None when this branch has none."""
+    candidate = head.get(metric)
+    if candidate is None:
+        return None
+    return promotion_alias(metric, candidate, base.get(metric), margin)
+
+
 def verdict(
     metric: str, head: Mapping[str, float], base: Mapping[str, float], margin: float
 ) -> str:
     """Would this model become champion against the base branch's model?"""
     candidate, incumbent = head.get(metric), base.get(metric)
-    if candidate is None:
+    alias = gate_alias(metric, head, base, margin)
+    if alias is None:
         return f"⚠️ no `{metric}` in this branch's metrics.json: the gate cannot decide"
-    alias = promotion_alias(metric, candidate, incumbent, margin)
     if incumbent is None:
         reason = f"`{metric}` {_number(candidate)}; the base branch has no score to beat"
     else:

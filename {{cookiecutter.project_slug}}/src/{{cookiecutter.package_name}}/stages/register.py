@@ -14,7 +14,7 @@ from .. import metrics, tracking
 from ..config import Params, RegistryParams
 from ..data_io import TEST_DATA, md5, read_table
 from ..schema import split_features_target
-from . import METRICS_FILE, MODEL_FILE
+from . import INPUT_EXAMPLE_ROWS, METRICS_FILE, MODEL_FILE
 
 
 def champion_score(name: str, version: str, target: str, metric: str) -> float | None:
@@ -48,7 +48,8 @@ def log_pipeline_model(model_md5: str, target: str, experiment: str) -> Any:
         mlflow.set_tags({**tracking.lineage_tags([MODEL_FILE]), "source": "dvc"})
         mlflow.set_tag(tracking.MODEL_MD5_TAG, model_md5)
         mlflow.log_metrics({f"test_{name}": value for name, value in scores.items()})
-        mlflow.set_tag(tracking.MODEL_URI_TAG, tracking.log_model(model, X.head(5)))
+        model_uri = tracking.log_model(model, X.head(INPUT_EXAMPLE_ROWS))
+        mlflow.set_tag(tracking.MODEL_URI_TAG, model_uri)
     return mlflow.get_run(run.info.run_id)
 
 

@@ -10,9 +10,7 @@ from ..config import Params, TrainParams
 from ..data_io import TRAIN_DATA, md5, read_table
 from ..features import build_pipeline
 from ..schema import split_features_target
-from . import MODEL_FILE
-
-INPUT_EXAMPLE_ROWS = 5
+from . import INPUT_EXAMPLE_ROWS, MODEL_FILE
 
 
 def run(params: TrainParams, target: str) -> None:
