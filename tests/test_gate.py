@@ -71,22 +71,30 @@ print(json.dumps({
 
 
 def project_env(project: Path) -> dict[str, str]:
-    """The environment of a developer of this project, with a BentoML store of its own."""
+    """The environment of a developer of this project, with a BentoML store of its own.
+
+    `CI` is dropped whatever runs this suite: tests that want CI's behaviour set it themselves.
+    """
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     env["BENTOML_HOME"] = str(project.parent / "bentoml-home")
-    env.pop("VIRTUAL_ENV", None)
+    for variable in ("VIRTUAL_ENV", "CI"):
+        env.pop(variable, None)
     return env
 
 
-def run(project: Path, *command: str, timeout: int = 900) -> str:
+def attempt(project: Path, *command: str, timeout: int = 900, **env: str):
+    """Run a command in the project (extra environment variables as keywords), output merged."""
+    return subprocess.run(
+        command, cwd=project, env={**project_env(project), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def run(project: Path, *command: str, timeout: int = 900, **env: str) -> str:
     """Run a command in the project; fail with its output when it fails."""
-    env = project_env(project)
-    result = subprocess.run(
-        command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{output[-6000:]}"
-    return output
+    result = attempt(project, *command, timeout=timeout, **env)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-6000:]}"
+    return result.stdout
 
 
 def make(project: Path, *targets: str) -> str:
@@ -111,7 +119,8 @@ def project(answers, tmp_path_factory) -> Path:
     baked = cookiecutter(
         str(TEMPLATE), no_input=True, output_dir=str(output), extra_context=answers
     )
-    make(Path(baked), "setup")
+    # As on a CI runner: a fresh bake has no lock to hold it to, so setup creates one.
+    run(Path(baked), "make", "setup", CI="true")
     return Path(baked)
 
 
@@ -119,6 +128,21 @@ def test_setup_creates_environment_lock_repository_and_hooks(project: Path):
     """`make setup` leaves a uv.lock, a .venv, a git repository and the pre-commit hook."""
     for path in ("uv.lock", ".venv", ".git", ".git/hooks/pre-commit"):
         assert (project / path).exists(), path
+
+
+def test_setup_in_ci_refuses_a_lock_that_no_longer_matches_pyproject(project: Path):
+    """With CI=true, `make setup` fails on a stale uv.lock instead of silently re-locking."""
+    pyproject = project / "pyproject.toml"
+    original = pyproject.read_text()
+    stale = original.replace("dependencies = [", 'dependencies = [\n    "six",', 1)
+    assert stale != original
+    try:
+        pyproject.write_text(stale)
+        result = attempt(project, "make", "setup", CI="true")
+    finally:
+        pyproject.write_text(original)
+    assert result.returncode != 0
+    assert "lockfile needs to be updated" in result.stdout
 
 
 def test_lint_passes(project: Path):
