@@ -142,7 +142,7 @@ def test_setup_in_ci_refuses_a_lock_that_no_longer_matches_pyproject(project: Pa
     finally:
         pyproject.write_text(original)
     assert result.returncode != 0
-    assert "lockfile needs to be updated" in result.stdout
+    assert "`uv.lock` needs to be updated" in result.stdout
 
 
 def test_lint_passes(project: Path):
