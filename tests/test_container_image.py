@@ -190,3 +190,12 @@ def test_image_carries_the_lineage_labels(project, image):
     assert labels["io.mlflow.model-version"] == "1"
     assert len(labels["io.mlflow.run-id"]) == 32
     assert labels["io.dvc.data-md5"]
+
+
+def test_image_is_tagged_with_model_version_and_commit(project, image):
+    """`make image` tags model-<n>-<sha> (what Kubernetes runs), <sha>, model-<n> and latest."""
+    baked, env = project
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=baked, capture_output=True,
+                          text=True, check=True).stdout.strip()  # fmt: skip
+    tags = podman(env, "images", "--format", "{{.Tag}}", IMAGE).split()
+    assert sorted(tags) == sorted([f"model-1-{head}", head, "model-1", "latest"])

@@ -21,7 +21,7 @@ from tests.helpers import TEMPLATE
 
 TOOLS = Path(sys.executable).parent
 DOCKERFILES = ("Dockerfile", "deploy/mlflow/Dockerfile")
-RELEASED_TAG = "0123abc"
+RELEASED_TAG = "model-3-0123abc"
 
 
 @pytest.fixture(scope="module")

@@ -188,7 +188,8 @@ def test_release_registers_builds_and_writes_the_model_card(release_run, main_ch
         "Install uv", "Set up the locked environment",
         "Verify the pipeline is reproducible and its outputs are in the DVC remote",
         "Register the model (champion only if it beats the current one)",
-        "Build the bento and the model card", "Render the Kubernetes manifests for this image",
+        "Build the bento, the model card and the image labels",
+        "Render the Kubernetes manifests for this image",
     ]  # fmt: skip
     rollback = "Roll back to the requested model version"
     assert release_run.skipped == {
@@ -228,7 +229,8 @@ def test_release_rollback_serves_the_requested_version(release_run, main_checkou
     card = (main_checkout / "build" / "model-card.md").read_text(encoding="utf-8")
     assert "version 2 (@champion" in card
     manifests = (main_checkout / "build" / "k8s.yaml").read_text(encoding="utf-8")
-    assert f"breast-cancer-classifier:{runner_env(main_checkout)['GITHUB_SHA']}" in manifests
+    sha = runner_env(main_checkout)["GITHUB_SHA"]
+    assert f"breast-cancer-classifier:model-2-{sha}" in manifests
 
 
 def test_make_report_prints_metric_deltas_on_the_developers_branch(origin, report_run):
