@@ -136,6 +136,15 @@ def test_rendering_refuses_the_latest_tag(project):
     assert "IMAGE_TAG=latest is refused" in result.stderr
 
 
+def test_image_tag_needs_the_labels_of_a_build(project):
+    """`make image-tag` without build/oci-labels names the target to run instead of a bad tag."""
+    result = subprocess.run(["make", "--silent", "image-tag"], cwd=project,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode != 0
+    assert "run make oci-labels" in result.stderr
+    assert result.stdout == ""
+
+
 def test_deployment_is_non_root_probed_and_limited(manifests):
     """Non-root, no privilege escalation, startup/readiness on /readyz, liveness on /livez."""
     pod = by_kind(manifests, "Deployment")["spec"]["template"]["spec"]
