@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import TEMPLATE, parse_structured, project_files
+from tests.helpers import TEMPLATE, default_answers, parse_structured, project_files
 from tests.test_hooks import HOSTILE_TEXT
 
 # One changed value per answer; the bake must differ from the default bake in some file.
@@ -134,3 +134,20 @@ def test_cli_refuses_bad_answer_in_one_line_and_leaves_nothing(tmp_path, answers
     assert len(error_lines) == 1
     assert error_lines[0].startswith(message)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("task", "name"),
+    [
+        ("classification", "Breast Cancer Classifier"),
+        ("regression", "Diabetes Progression Regressor"),
+    ],
+)
+def test_default_name_follows_the_task(cookies, task: str, name: str):
+    """The task is asked first and the default name fits its bundled dataset."""
+    result = cookies.bake(extra_context={"task": task})
+    assert result.exit_code == 0, result.exception
+    assert result.context["project_name"] == name
+    readme = (result.project_path / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith(f"# {name}\n")
+    assert next(iter(default_answers())) == "task"

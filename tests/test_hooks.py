@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from cookiecutter.environment import StrictEnvironment
 
-from tests.helpers import default_answers, load_hook
+from tests.helpers import TEMPLATE, default_answers, load_hook
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
@@ -188,15 +188,55 @@ def test_hook_exits_1_with_one_error_line(capsys):
 
 
 def test_post_gen_hook_reads_its_answers():
-    """The post-gen hook's JSON block renders to the answers its manifest needs."""
+    """The post-gen hook's JSON block renders to the answers its manifests need."""
     rendered = render_hook_answers(post_gen, default_answers(license="Proprietary"))
-    assert set(rendered) == set(post_gen.PRUNE_MANIFEST)
+    assert set(rendered) == set(post_gen.PRUNE_MANIFEST) | set(post_gen.VARIANT_ANSWERS)
 
 
 def test_manifest_names_real_answers_and_values():
     """Every manifest entry refers to an answer and a value cookiecutter.json offers."""
     for answer, by_value in post_gen.PRUNE_MANIFEST.items():
         assert set(by_value) <= set(pre_gen.CHOICES[answer])
+
+
+@pytest.mark.parametrize("answer", post_gen.VARIANT_ANSWERS)
+def test_every_value_of_a_variant_answer_has_the_same_files(answer: str):
+    """Each value's variant folder holds the same paths: any choice gives a complete project."""
+    folder = TEMPLATE / "{{cookiecutter.project_slug}}" / post_gen.VARIANTS_DIR / answer
+    assert {path.name for path in folder.iterdir()} == set(pre_gen.CHOICES[answer])
+    file_sets = {
+        value.name: {p.relative_to(value).as_posix() for p in value.rglob("*") if p.is_file()}
+        for value in folder.iterdir()
+    }
+    first = next(iter(file_sets.values()))
+    assert first
+    assert all(files == first for files in file_sets.values()), file_sets
+
+
+def make_variants(project: Path) -> None:
+    for value in ("classification", "regression"):
+        module = project / "variants" / "task" / value / "src" / "pkg" / "task.py"
+        module.parent.mkdir(parents=True)
+        module.write_text(f"NAME = {value!r}\n")
+    (project / "src" / "pkg").mkdir(parents=True, exist_ok=True)
+
+
+def test_variants_put_the_chosen_files_in_place(tmp_path):
+    """The chosen value's files take their place in the project; variants/ is gone."""
+    make_variants(tmp_path)
+    answers = {"task": "regression", "license": "MIT"}
+    assert post_gen.place_variants(tmp_path, answers) == ["src/pkg/task.py"]
+    assert (tmp_path / "src/pkg/task.py").read_text() == "NAME = 'regression'\n"
+    assert not (tmp_path / "variants").exists()
+
+
+def test_placing_variants_is_idempotent(tmp_path):
+    """Running the hook again (cruft update) leaves the placed files as they are."""
+    make_variants(tmp_path)
+    answers = {"task": "classification", "license": "MIT"}
+    post_gen.place_variants(tmp_path, answers)
+    assert post_gen.place_variants(tmp_path, answers) == []
+    assert (tmp_path / "src/pkg/task.py").read_text() == "NAME = 'classification'\n"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,180 @@
+"""Classification: what the task means for data, estimators, scores, plots and answers.
+
+Every other module asks this one (a regression project's `task.py` has the same names), so no
+code branches on the task. scikit-learn's submodules are imported where they are used: the
+service imports this module for the shape of its answers and must not pay for estimators,
+metrics or baselines it never calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel
+
+from .charts import Chart
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+NAME = "classification"
+
+BundledDataset = Literal["breast_cancer", "iris", "wine"]
+Estimator = Literal["logistic_regression", "random_forest", "hist_gradient_boosting"]
+MetricName = Literal["accuracy", "f1", "precision", "recall", "roc_auc", "log_loss"]
+
+# `module:class` of each estimator: only the configured one is ever imported.
+ESTIMATORS: dict[str, str] = {
+    "logistic_regression": "sklearn.linear_model:LogisticRegression",
+    "random_forest": "sklearn.ensemble:RandomForestClassifier",
+    "hist_gradient_boosting": "sklearn.ensemble:HistGradientBoostingClassifier",
+}
+LOWER_IS_BETTER: frozenset[str] = frozenset({"log_loss"})
+# Labels may be text or numbers: the data contract only requires each row to have one.
+NUMERIC_TARGET = False
+# Minimum functionality: beat always answering with the training set's class shares on this.
+BASELINE_METRIC = "accuracy"
+# Invariance: at most this share of labels may flip under measurement-level noise.
+MAX_NOISE_DISAGREEMENT = 0.02
+ARROW_RESPONSE: dict[str, Any] = {
+    "columns": "one probability column per class, named after the class"
+}
+
+CHARTS = (
+    Chart(
+        image="confusion_matrix.png", data="confusion", kind="confusion",
+        x="predicted", y="actual", title="Confusion matrix (test set)",
+    ),
+    Chart(
+        image="roc.png", data="roc", kind="line", x="fpr", y="tpr", title="ROC (test set)",
+        x_label="False positive rate", y_label="True positive rate",
+        reference="diagonal", reference_label="chance", legend="ROC AUC = {roc_auc:.3f}",
+    ),
+)  # fmt: skip
+
+
+class Prediction(BaseModel):
+    """One row's answer: the most probable class and the probability of every class."""
+
+    label: str | int
+    probabilities: dict[str, float]
+
+
+def classes(model: Any) -> np.ndarray | None:
+    """The classes the model knows, in the order of its probability columns."""
+    return np.asarray(model.classes_)
+
+
+def predict(model: Any, X: Any) -> np.ndarray:
+    """The model's answer for each row: one probability column per class."""
+    return np.asarray(model.predict_proba(X))
+
+
+def predicted_labels(outputs: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
+    """The most probable class of each row (the first one on a tie)."""
+    return np.asarray(classes)[outputs.argmax(axis=1)]
+
+
+def response(outputs: np.ndarray) -> np.ndarray:
+    """One number per row that directional expectations refer to: the last class's probability."""
+    return outputs[:, -1]
+
+
+def disagreement(before: np.ndarray, after: np.ndarray, y: Any) -> float:
+    """The share of rows whose most probable class changed."""
+    return float((before.argmax(axis=1) != after.argmax(axis=1)).mean())
+
+
+def stratify(y: pd.Series) -> pd.Series | None:
+    """Split by class so each keeps its share in both parts (possible when each has 2+ rows)."""
+    return y if y.value_counts().min() >= 2 else None
+
+
+def baseline() -> Any:
+    from sklearn.dummy import DummyClassifier
+
+    return DummyClassifier(strategy="prior")
+
+
+def scores(y_true: Any, outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, float]:
+    """Test-set scores; multi-class averages are macro (every class counts the same)."""
+    from sklearn.metrics import (
+        accuracy_score,
+        f1_score,
+        log_loss,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
+    labels = list(np.asarray(classes))
+    y_pred = predicted_labels(outputs, classes)
+    positive_probability = outputs[:, 1] if len(labels) == 2 else outputs
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "f1": float(f1_score(y_true, y_pred, average="macro")),
+        "precision": float(precision_score(y_true, y_pred, average="macro", zero_division=0)),
+        "recall": float(recall_score(y_true, y_pred, average="macro", zero_division=0)),
+        "roc_auc": float(
+            roc_auc_score(y_true, positive_probability, multi_class="ovr", labels=labels)
+        ),
+        "log_loss": float(log_loss(y_true, outputs, labels=labels)),
+    }
+
+
+def confusion_rows(y_true: Any, y_pred: Any) -> list[dict[str, str]]:
+    """One row per test sample, the shape `dvc plots` expects for its confusion template."""
+    return [{"actual": str(a), "predicted": str(p)} for a, p in zip(y_true, y_pred, strict=True)]
+
+
+def roc_rows(
+    y_true: Any, outputs: np.ndarray, classes: np.ndarray | None
+) -> list[dict[str, float]]:
+    """ROC points; for more than two classes, the micro-average over one-vs-rest curves."""
+    from sklearn.metrics import roc_curve
+    from sklearn.preprocessing import label_binarize
+
+    labels = np.asarray(classes)
+    if len(labels) == 2:
+        truth, score = (np.asarray(y_true) == labels[1]).astype(int), outputs[:, 1]
+    else:
+        truth, score = label_binarize(y_true, classes=labels).ravel(), outputs.ravel()
+    fpr, tpr, thresholds = roc_curve(truth, score)
+    return [
+        {"fpr": float(f), "tpr": float(t), "threshold": float(min(h, 1.0))}
+        for f, t, h in zip(fpr, tpr, thresholds, strict=True)
+    ]
+
+
+def plot_data(
+    y_true: Any, outputs: np.ndarray, classes: np.ndarray | None
+) -> dict[str, list[dict[str, Any]]]:
+    """The tables behind the charts, by name (`plots/<name>.json`)."""
+    return {
+        "confusion": confusion_rows(y_true, predicted_labels(outputs, classes)),
+        "roc": roc_rows(y_true, outputs, classes),
+    }
+
+
+def records(outputs: np.ndarray, classes: np.ndarray | None) -> list[dict[str, Any]]:
+    """The answer for each row as plain values, ready for `Prediction` and JSON."""
+    known = np.asarray(classes)
+    names = [str(c) for c in known]
+    values = known.tolist()  # NumPy scalars become Python ones
+    best = outputs.argmax(axis=1).tolist()
+    return [
+        {"label": values[i], "probabilities": dict(zip(names, row, strict=True))}
+        for i, row in zip(best, outputs.tolist(), strict=True)
+    ]
+
+
+def columns(outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The answers as columns (the Arrow endpoint): one probability column per class."""
+    return {str(c): outputs[:, i] for i, c in enumerate(np.asarray(classes))}
+
+
+def answer_values(answer: Mapping[str, Any]) -> list[float]:
+    """The numbers one answer carries, in the model's output order (for comparisons)."""
+    return list(answer["probabilities"].values())
