@@ -22,7 +22,8 @@ from pathlib import Path
 import psutil
 import pyarrow as pa
 
-BENTO = os.environ.get("BENTO", "{{ cookiecutter.project_slug }}:latest")
+# The bento to serve, `<name>:<version>`; `make loadtest` passes the latest of the project's.
+BENTO = os.environ.get("BENTO", "")
 SECONDS = int(os.environ.get("LOADTEST_SECONDS", "6"))
 BATCH_ROWS = 1000
 JSON = "application/json"
@@ -108,6 +109,8 @@ def run_locust(port: int, scratch: Path, name: str, users: int, path: str, body:
 
 
 def main() -> None:
+    if not BENTO:
+        sys.exit("set BENTO=<name>:<version> (`make loadtest` serves the project's latest bento)")
     row = golden_row()
     batch = [row] * BATCH_ROWS
     scenarios = [

@@ -9,18 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }} import schema
-from {{ cookiecutter.package_name }}.config import Params, load_params
+from {{ cookiecutter.package_name }} import data_contract
+from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.data_io import load_source
-from {{ cookiecutter.package_name }}.features import build_pipeline, split
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PARAMS = load_params(PROJECT_ROOT / "params.yaml")
+from {{ cookiecutter.package_name }}.estimator import build_pipeline
+from {{ cookiecutter.package_name }}.split import split
+from tests.helpers import PARAMS, PROJECT_ROOT
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,7 +56,7 @@ def target(params: Params) -> str:
 
 @pytest.fixture(scope="session")
 def dataset(params: Params) -> pd.DataFrame:
-    return schema.validate(load_source(params.ingest), params.ingest.target)
+    return data_contract.validate(load_source(params.ingest), params.ingest.target)
 
 
 @pytest.fixture(scope="session")
@@ -68,10 +66,10 @@ def train_test(dataset: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.
 
 @pytest.fixture(scope="session")
 def model(train_test, params: Params):
-    X, y = schema.split_features_target(train_test[0], params.ingest.target)
+    X, y = data_contract.split_features_target(train_test[0], params.ingest.target)
     return build_pipeline(params.train).fit(X, y)
 
 
 @pytest.fixture(scope="session")
 def holdout(train_test, target: str) -> tuple[pd.DataFrame, pd.Series]:
-    return schema.split_features_target(train_test[1], target)
+    return data_contract.split_features_target(train_test[1], target)

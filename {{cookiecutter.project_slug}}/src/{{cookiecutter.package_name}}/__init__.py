@@ -1,7 +1,28 @@
-"""A reproducible {{ cookiecutter.task }} pipeline: DVC stages, MLflow tracking, scikit-learn.
+"""A reproducible machine-learning pipeline: DVC stages, MLflow tracking, scikit-learn, BentoML.
 
-Pure core: `config`, `schema`, `features`, `metrics`. Edges: `data_io` (files), `tracking`
-(MLflow), `plots` (images), `stages` (DVC entry points) and `cli`.
+Pure core (no I/O):
+  task           what the task means: estimators, scores, plot data, the shape of answers
+  config         typed params.yaml
+  data_contract  what raw and prepared tables must look like (pandera)
+  estimator      the estimator pipeline: impute, scale, the configured estimator
+  split          the seeded train/test split
+  metrics        scores of a fitted model, thresholds, the promotion rule
+  charts         what each evaluation image shows
+  api            the HTTP API's types and JSON schema
+  reports.markdown  the pull-request report, the gate's verdict, the model card
+Names shared by many modules:
+  paths          every file the pipeline, registry steps and reports read or write
+  vocabulary     aliases, MLflow tag keys, BentoML label keys
+  errors         expected failures and the one-line rule for showing them
+Edges:
+  data_io        files: the configured source, tables, JSON, md5
+  tracking       MLflow (the only module that imports it)
+  git            git
+  plots          PNG images (matplotlib)
+  service        the HTTP service (BentoML)
+  stages/        DVC stage entry points: ingest, prepare, api_schema, train, evaluate
+  registry/      register, promote, bento_store (the BentoML model store)
+  reports.facts  what the reports say, gathered from git, uv, MLflow and the pipeline's files
+  release        the container image's OCI labels
+  cli            the command line the Makefile runs
 """
-
-TASK = "{{ cookiecutter.task }}"

@@ -1,17 +1,21 @@
 """The HTTP API's types, built from the model's feature list, and their JSON schema (pure).
 
-The service serves these types; the pipeline's `contract` stage writes `api_schema.json` from
-them, so a change to the API shows up in git and in the pull-request report.
+The service serves these types; the pipeline's `api_schema` stage writes `api_schema.json` from
+them, so a change to the API shows up in git and in the pull-request report. The answer of one
+row is the task's `Prediction`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any{% if cookiecutter.python_version != "3.11" %}, TypedDict{% endif %}
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
-{%- if cookiecutter.python_version == "3.11" %}
-from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
-{%- endif %}
+
+# pydantic needs typing_extensions' TypedDict before Python 3.12; one import for every version.
+from typing_extensions import TypedDict
+
+from . import task
+from .task import Prediction
 
 DEFAULT_MAX_BATCH_ROWS = 5000
 FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
@@ -24,20 +28,12 @@ def row_type(features: list[str]) -> Any:
     plain dicts is about a third faster on large batches.
     """
     fields = {name: FiniteNumber for name in features}
-    return with_config(ConfigDict(extra="forbid"))(TypedDict("Row", fields))  # type: ignore[misc]
+    # The functional form builds the class at run time, which a type checker cannot follow.
+    return with_config(ConfigDict(extra="forbid"))(TypedDict("Row", fields))  # type: ignore[operator]
 
 
 def batch_type(row: Any, max_rows: int) -> Any:
     return Annotated[list[row], Field(min_length=1, max_length=max_rows)]
-
-{% if cookiecutter.task == "classification" %}
-class Prediction(BaseModel):
-    label: str | int
-    probabilities: dict[str, float]
-{%- else %}
-class Prediction(BaseModel):
-    value: float
-{%- endif %}
 
 
 class BatchPrediction(BaseModel):
@@ -82,10 +78,6 @@ def api_schema(features: list[str], max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS
         "/model_info": {"request": {}, "response": _schema(ModelInfo)},
         "/arrow/predict_batch": {
             "request": {"columns": {name: "number" for name in features}},
-{%- if cookiecutter.task == "classification" %}
-            "response": {"columns": "one probability column per class, named after the class"},
-{%- else %}
-            "response": {"columns": {"value": "number"}},
-{%- endif %}
+            "response": task.ARROW_RESPONSE,
         },
     }

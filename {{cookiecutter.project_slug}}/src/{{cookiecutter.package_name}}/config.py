@@ -1,4 +1,7 @@
-"""Typed view of `params.yaml`: a misspelt key or a wrong value fails on load, naming the key."""
+"""Typed view of `params.yaml`: a misspelt key or a wrong value fails on load, naming the key.
+
+The task decides which datasets, estimators and metrics are valid names (`task.py`).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +11,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from . import TASK
+from . import task
+from .errors import PipelineError
+from .paths import PARAMS_FILE
 
-PARAMS_FILE = Path("params.yaml")
-{% if cookiecutter.task == "classification" %}
-BundledDataset = Literal["breast_cancer", "iris", "wine"]
-Estimator = Literal["logistic_regression", "random_forest", "hist_gradient_boosting"]
-MetricName = Literal["accuracy", "f1", "precision", "recall", "roc_auc", "log_loss"]
-{%- else %}
-BundledDataset = Literal["diabetes"]
-Estimator = Literal["ridge", "random_forest", "hist_gradient_boosting"]
-MetricName = Literal["rmse", "mae", "r2"]
-{%- endif %}
 TABLE_SUFFIXES = (".csv", ".parquet")
-
-
-class PipelineError(ValueError):
-    """An expected failure (bad params, missing data, ...) shown to the user as one message."""
 
 
 class ParamsError(PipelineError):
@@ -36,7 +27,7 @@ class Section(BaseModel):
 
 
 class IngestParams(Section):
-    dataset: BundledDataset | None = None
+    dataset: task.BundledDataset | None = None
     path: Path | None = None
     target: str = Field(min_length=1)
 
@@ -58,18 +49,18 @@ class PrepareParams(Section):
 class TrainParams(Section):
     experiment: str = Field(min_length=1)
     seed: int
-    estimator: Estimator
+    estimator: task.Estimator
     hyperparameters: dict[str, Any] = Field(default_factory=dict)
 
 
 class EvaluateParams(Section):
-    thresholds: dict[MetricName, float] = Field(default_factory=dict)
+    thresholds: dict[task.MetricName, float] = Field(default_factory=dict)
     directional: dict[str, Literal["increase", "decrease"]] = Field(default_factory=dict)
 
 
 class RegistryParams(Section):
     model_name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    metric: MetricName
+    metric: task.MetricName
     min_improvement: float = Field(ge=0)
 
 
@@ -96,6 +87,3 @@ def load_params(path: Path = PARAMS_FILE) -> Params:
     if not path.is_file():
         raise ParamsError(f"{path} not found: run from the project root")
     return parse_params(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
-
-
-__all__ = ["TASK", "Params", "ParamsError", "PipelineError", "load_params", "parse_params"]

@@ -9,8 +9,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from . import TASK
-from .config import PipelineError
+from . import task
+from .errors import PipelineError
 
 MIN_ROWS = 20
 
@@ -19,15 +19,16 @@ def _finite(series: pd.Series) -> bool:
     return bool(np.isfinite(series.dropna().to_numpy(dtype=float)).all())
 
 
+def target_column(target: str) -> pa.Column:
+    """Present in every row; a finite number when the task needs one."""
+    if task.NUMERIC_TARGET:
+        finite = pa.Check(_finite, error="finite")
+        return pa.Column(float, nullable=False, coerce=True, name=target, checks=finite)
+    return pa.Column(nullable=False, name=target)
+
+
 def table_schema(target: str, *, allow_missing_features: bool = True) -> pa.DataFrameSchema:
-    """Numeric features (any name but the target's) plus a non-null target of the task's kind."""
-    {%- if cookiecutter.task == "classification" %}
-    target_column = pa.Column(nullable=False, name=target)
-    {%- else %}
-    target_column = pa.Column(
-        float, nullable=False, coerce=True, name=target, checks=pa.Check(_finite, error="finite")
-    )
-    {%- endif %}
+    """Numeric features (any name but the target's) plus the target."""
     features = pa.Column(
         float,
         nullable=allow_missing_features,
@@ -37,13 +38,13 @@ def table_schema(target: str, *, allow_missing_features: bool = True) -> pa.Data
         checks=pa.Check(_finite, error="finite"),
     )
     return pa.DataFrameSchema(
-        {target: target_column, features.name: features},
+        {target: target_column(target), features.name: features},
         checks=[
             pa.Check(lambda df: len(df) >= MIN_ROWS, error=f"at least {MIN_ROWS} rows"),
             pa.Check(lambda df: df.shape[1] >= 2, error="at least one feature column"),
         ],
         strict=False,
-        name=f"{TASK} table",
+        name=f"{task.NAME} table",
     )
 
 

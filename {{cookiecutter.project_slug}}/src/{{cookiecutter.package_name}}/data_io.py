@@ -1,17 +1,16 @@
-"""Reading the configured source and the pipeline's tables (file-system edge)."""
+"""Reading the configured source and the pipeline's files (file-system edge)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from .config import IngestParams, PipelineError
-
-RAW_DATA = Path("data/raw/dataset.parquet")
-TRAIN_DATA = Path("data/prepared/train.parquet")
-TEST_DATA = Path("data/prepared/test.parquet")
+from .config import IngestParams
+from .errors import PipelineError
 
 
 class DataError(PipelineError):
@@ -48,6 +47,19 @@ def load_source(params: IngestParams) -> pd.DataFrame:
 def write_table(df: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_parquet(path, index=False)
+
+
+def read_json(path: Path) -> Any:
+    """A pipeline output; missing means the pipeline has not run here yet."""
+    if not path.is_file():
+        raise DataError(f"{path} is missing: run `make repro` first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_json(data: Any, path: Path) -> None:
+    """Sorted keys and a final newline: the same data always gives the same bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def md5(path: Path) -> str:

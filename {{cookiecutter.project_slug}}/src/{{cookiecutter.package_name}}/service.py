@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import task
 from .api import (
     DEFAULT_MAX_BATCH_ROWS,
     BatchPrediction,
@@ -35,8 +36,23 @@ from .api import (
     batch_type,
     row_type,
 )
+from .config import load_params
+from .paths import PARAMS_FILE, SOURCE_ROOT
+from .vocabulary import (
+    LABEL_ALIAS,
+    LABEL_DATA_MD5,
+    LABEL_GIT_COMMIT,
+    LABEL_MODEL,
+    LABEL_RUN_ID,
+    LABEL_VERSION,
+    METADATA_FEATURES,
+    METADATA_INPUT_EXAMPLE,
+)
 
-MODEL_TAG = os.environ.get("BENTO_MODEL_TAG", "{{ cookiecutter.project_slug }}:latest")
+# The bento and its model are named after the registered model (`registry.model_name`), read
+# from the params.yaml packed beside the sources, so renaming the model renames the service.
+MODEL_NAME = load_params(SOURCE_ROOT / PARAMS_FILE).registry.model_name
+MODEL_TAG = os.environ.get("BENTO_MODEL_TAG") or f"{MODEL_NAME}:latest"
 MAX_BATCH_ROWS = int(os.environ.get("MAX_BATCH_ROWS", str(DEFAULT_MAX_BATCH_ROWS)))
 # Columnar batches skip JSON decoding and per-row validation objects, so they can be larger.
 MAX_ARROW_ROWS = int(os.environ.get("MAX_ARROW_ROWS", "200000"))
@@ -59,7 +75,7 @@ GC_THRESHOLDS = (50_000, 50, 1_000)
 # Declared at class scope below, so `bentoml build` packs this model into the bento.
 MODEL = bentoml.models.BentoModel(MODEL_TAG)
 STORED = MODEL.resolve()
-FEATURES: list[str] = [str(name) for name in STORED.info.metadata["features"]]
+FEATURES: list[str] = [str(name) for name in STORED.info.metadata[METADATA_FEATURES]]
 LABELS: dict[str, str] = dict(STORED.info.labels)
 
 Row = row_type(FEATURES)
@@ -137,7 +153,7 @@ async def predict_arrow(request: Request) -> Response:
     # Large batches run in a worker thread so they do not hold up single-row requests.
     values = await anyio.to_thread.run_sync(service.predict_values, X)
     sink = pa.BufferOutputStream()
-    result = service.arrow_result(values)
+    result = pa.table(task.columns(values, service.classes))
     with pa.ipc.new_stream(sink, result.schema) as writer:
         writer.write_table(result)
     return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM)
@@ -148,7 +164,7 @@ columnar = Starlette(routes=[Route("/predict_batch", predict_arrow, methods=["PO
 
 @bentoml.asgi_app(columnar, path="/arrow")
 @bentoml.service(
-    name="{{ cookiecutter.project_slug }}",
+    name=MODEL_NAME,
     description="The registry's champion model: single and batch predictions, model info.",
     workers=WORKERS,
     traffic={"timeout": 30, "concurrency": CONCURRENCY},
@@ -159,74 +175,50 @@ class ModelService:
     model_ref = MODEL
 
     def __init__(self) -> None:
-        import mlflow.sklearn
+        from . import tracking
 
-        self.model = positional(mlflow.sklearn.load_model(self.model_ref.path_of("mlflow_model")))
-        example = pd.DataFrame(STORED.info.metadata["input_example"], columns=FEATURES)
+        fitted = tracking.load_model(self.model_ref.path_of("mlflow_model"))
+        self.model = positional(fitted)
+        self.classes = task.classes(fitted)
+        example = pd.DataFrame(STORED.info.metadata[METADATA_INPUT_EXAMPLE], columns=FEATURES)
         self.example = example.to_numpy(dtype=float)
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
-{%- if cookiecutter.task == "classification" %}
-        self.classes = [c.item() if hasattr(c, "item") else c for c in self.model.classes_]
-        self.class_names = [str(c) for c in self.classes]
 
     def predictions(self, X: np.ndarray) -> list[dict[str, Any]]:
         """Plain dicts, validated into `Prediction`s by pydantic-core in one call."""
-        probabilities = self.model.predict_proba(X)
-        best, names = probabilities.argmax(axis=1).tolist(), self.class_names
-        return [
-            {"label": self.classes[i], "probabilities": dict(zip(names, row, strict=True))}
-            for i, row in zip(best, probabilities.tolist(), strict=True)
-        ]
-{%- else %}
-
-    def predictions(self, X: np.ndarray) -> list[dict[str, Any]]:
-        """Plain dicts, validated into `Prediction`s by pydantic-core in one call."""
-        return [{"value": value} for value in self.model.predict(X).tolist()]
-{%- endif %}
+        return task.records(self.predict_values(X), self.classes)
 
     # The endpoints are `async` on purpose: a one-row prediction takes well under a millisecond,
     # far less than handing it to a worker thread and back; measured about twice the requests
-    # per second at 32 clients (see `make loadtest`).
+    # per second at 32 clients (see `make loadtest`). `Row` and `Batch` are built at import from
+    # the model's features, which a type checker cannot see: hence the ignores.
     @bentoml.api
     async def predict(self, features: Row) -> Prediction:  # type: ignore[valid-type]
         return Prediction.model_validate(self.predictions(to_array([features]))[0])
 
     @bentoml.api
-    async def predict_batch(self, rows: Batch) -> BatchPrediction:
+    async def predict_batch(self, rows: Batch) -> BatchPrediction:  # type: ignore[valid-type]
         return BatchPrediction.model_validate({"predictions": self.predictions(to_array(rows))})
 
     @bentoml.api
     def model_info(self) -> ModelInfo:
         return ModelInfo(
-            name=LABELS["mlflow_model"],
-            version=LABELS["mlflow_version"],
-            alias=LABELS["mlflow_alias"],
-            run_id=LABELS["mlflow_run_id"],
-            git_commit=LABELS["git_commit"],
-            data_md5=LABELS["data_md5"],
+            name=LABELS[LABEL_MODEL],
+            version=LABELS[LABEL_VERSION],
+            alias=LABELS[LABEL_ALIAS],
+            run_id=LABELS[LABEL_RUN_ID],
+            git_commit=LABELS[LABEL_GIT_COMMIT],
+            data_md5=LABELS[LABEL_DATA_MD5],
             bento_model=str(STORED.tag),
             features=FEATURES,
             max_batch_rows=MAX_BATCH_ROWS,
         )
-
-    def arrow_result(self, values: np.ndarray) -> pa.Table:
-{%- if cookiecutter.task == "classification" %}
-        """One probability column per class, named after the class."""
-        return pa.table({str(c): values[:, i] for i, c in enumerate(self.classes)})
-{%- else %}
-        """One `value` column."""
-        return pa.table({"value": values})
-{%- endif %}
 
     def __is_ready__(self) -> bool:
         """Ready means the model answers: it must score the logged input example."""
         return bool(np.isfinite(self.predict_values(self.example)).all())
 
     def predict_values(self, X: np.ndarray) -> np.ndarray:
-{%- if cookiecutter.task == "classification" %}
-        return self.model.predict_proba(X)
-{%- else %}
-        return self.model.predict(X)
-{%- endif %}
+        return task.predict(self.model, X)

@@ -1,9 +1,12 @@
-"""MLflow edge: where runs go, what lineage they carry, and the registry's aliases."""
+"""MLflow edge: the only module that talks to MLflow (runs, lineage, the registry, models).
+
+Everything else calls these functions and gets plain values back, never MLflow objects.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,18 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
+from . import git
 from .data_io import md5
+from .errors import PipelineError
+from .paths import DVC_LOCK
+from .vocabulary import (
+    GIT_COMMIT_TAG,
+    GIT_DIRTY_TAG,
+    MODEL_MD5_TAG,
+    MODEL_URI_TAG,
+    data_md5_tag,
+    dvc_output_tag,
+)
 
 # A local SQLite store by default (MLflow's file store is deprecated); MLFLOW_TRACKING_URI points
 # the same code at a tracking server.
@@ -23,7 +37,17 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 # project) instead of ./mlruns.
 LOCAL_ARTIFACTS = "mlartifacts"
 SQLITE_PREFIX = "sqlite:///"
-DVC_LOCK = Path("dvc.lock")
+# Rows of training data logged with the model: its input example and the service's golden payload.
+INPUT_EXAMPLE_ROWS = 5
+# MLflow stores scikit-learn models with skops, which loads only types its caller trusts.
+TRUSTED_TYPE_PREFIXES = ("numpy.", "scipy.", "sklearn.")
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    experiment: str  # its name
+    tags: dict[str, str]
 
 
 def configure() -> str:
@@ -35,27 +59,17 @@ def configure() -> str:
 def experiment_id(name: str) -> str:
     existing = mlflow.get_experiment_by_name(name)
     if existing is not None:
-        return existing.experiment_id
+        return str(existing.experiment_id)
     # A tracking server chooses (and proxies) its own artifact store.
     uri = mlflow.get_tracking_uri()
     location = None
     if uri.startswith(SQLITE_PREFIX):
         database = Path(uri.removeprefix(SQLITE_PREFIX)).resolve()
         location = (database.parent / LOCAL_ARTIFACTS).as_uri()
-    return mlflow.create_experiment(name, artifact_location=location)
+    return str(mlflow.create_experiment(name, artifact_location=location))
 
 
-def _git(*args: str) -> str | None:
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-            ["git", *args],  # noqa: S607 - git is found on PATH like every developer tool
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return result.stdout.strip()
+# Lineage: what a run was made from.
 
 
 def dvc_lock_hashes(lock_file: Path = DVC_LOCK) -> dict[str, str]:
@@ -64,7 +78,7 @@ def dvc_lock_hashes(lock_file: Path = DVC_LOCK) -> dict[str, str]:
         return {}
     stages = (yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}).get("stages", {})
     return {
-        f"dvc.{stage}.{out['path']}": out["md5"]
+        dvc_output_tag(stage, out["path"]): out["md5"]
         for stage, entry in stages.items()
         for out in entry.get("outs", [])
         if "md5" in out
@@ -72,27 +86,25 @@ def dvc_lock_hashes(lock_file: Path = DVC_LOCK) -> dict[str, str]:
 
 
 def lineage_tags(inputs: list[Path]) -> dict[str, str]:
-    """What this run was made from: the commit, whether the tree was dirty, and data hashes."""
-    commit = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    """The commit, whether the tree was dirty, and the hashes of the data."""
+    dirty = git.is_dirty()
     tags = {
-        "git.commit": commit or "none",
-        "git.dirty": "unknown" if status is None else str(bool(status)).lower(),
+        GIT_COMMIT_TAG: git.head_commit() or "none",
+        GIT_DIRTY_TAG: "unknown" if dirty is None else str(dirty).lower(),
     }
     tags.update(dvc_lock_hashes())
-    tags.update({f"data.{path.as_posix()}.md5": md5(path) for path in inputs})
+    tags.update({data_md5_tag(path): md5(path) for path in inputs})
     return tags
 
 
-# MLflow stores scikit-learn models with skops, which loads only types its caller trusts.
-TRUSTED_TYPE_PREFIXES = ("numpy.", "scipy.", "sklearn.")
+# Runs.
 
 
 def skops_trusted_types(model: Any) -> list[str]:
     """The types `model` needs trusted; only NumPy, SciPy and scikit-learn types qualify."""
     import skops.io
 
-    needed = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    needed: list[str] = skops.io.get_untrusted_types(data=skops.io.dumps(model))
     foreign = [name for name in needed if not name.startswith(TRUSTED_TYPE_PREFIXES)]
     if foreign:
         raise TypeError(f"model holds types outside NumPy/SciPy/scikit-learn: {foreign}")
@@ -108,16 +120,48 @@ def log_model(model: Any, example: pd.DataFrame) -> str:
         input_example=example,
         skops_trusted_types=skops_trusted_types(model),
     )
-    return logged.model_uri
+    return str(logged.model_uri)
+
+
+def log_model_run(
+    experiment: str,
+    model: Any,
+    model_file: Path,
+    X: pd.DataFrame,
+    *,
+    params: dict[str, Any],
+    tags: dict[str, str],
+    metrics: dict[str, float],
+) -> Run:
+    """One run holding a model file's model: params, tags, metrics, the model and its example.
+
+    The run is tagged with the file's md5, which is how it is found again (`training_run`).
+    """
+    with mlflow.start_run(experiment_id=experiment_id(experiment)) as run:
+        mlflow.log_params(params)
+        mlflow.set_tags({**tags, MODEL_MD5_TAG: md5(model_file)})
+        mlflow.log_metrics(metrics)
+        mlflow.set_tag(MODEL_URI_TAG, log_model(model, X.head(INPUT_EXAMPLE_ROWS)))
+    return run_of(run.info.run_id)
+
+
+def run_of(run_id: str) -> Run:
+    run = mlflow.get_run(run_id)
+    experiment = mlflow.get_experiment(run.info.experiment_id)
+    return Run(run_id, str(experiment.name), dict(run.data.tags))
+
+
+def log_to_run(run_id: str, metrics: dict[str, float], files: list[Path], folder: str) -> None:
+    """Add metrics and files (under `folder` in its artifacts) to an existing run."""
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metrics(metrics)
+        for path in files:
+            mlflow.log_artifact(str(path), artifact_path=folder)
 
 
 # The training run is found by the md5 of the model file it produced: the pipeline's outputs stay
 # byte-reproducible (no run id in a DVC output) and any store that saw the training knows the run.
-MODEL_MD5_TAG = "model_md5"
-MODEL_URI_TAG = "model_uri"
-
-
-def training_run(model_md5: str) -> mlflow.entities.Run | None:
+def training_run(model_md5: str) -> Run | None:
     """The latest run, in any experiment, that logged the model file with this md5."""
     runs = mlflow.search_runs(
         search_all_experiments=True,
@@ -126,7 +170,10 @@ def training_run(model_md5: str) -> mlflow.entities.Run | None:
         max_results=1,
         output_format="list",
     )
-    return runs[0] if runs else None
+    return run_of(runs[0].info.run_id) if runs else None
+
+
+# The registry.
 
 
 def register(model_uri: str, name: str, tags: dict[str, Any]) -> str:
@@ -146,7 +193,55 @@ def set_alias(name: str, alias: str, version: str) -> None:
     MlflowClient().set_registered_model_alias(name, alias, version)
 
 
-def tag_version(name: str, version: str, tags: dict[str, Any]) -> None:
+def delete_alias(name: str, alias: str) -> None:
+    MlflowClient().delete_registered_model_alias(name, alias)
+
+
+def aliases_of(name: str, version: str) -> list[str]:
+    """The aliases of a registered version; PipelineError when there is no such version."""
+    try:
+        return list(MlflowClient().get_model_version(name, version).aliases)
+    except MlflowException:
+        uri = mlflow.get_tracking_uri()
+        raise PipelineError(f"model {name!r} has no version {version!r} in {uri}") from None
+
+
+def run_of_version(name: str, version: str) -> Run:
+    """The run that logged a registered version."""
+    run_id = MlflowClient().get_model_version(name, version).run_id
+    if run_id is None:
+        raise PipelineError(f"model {name!r} version {version} was not registered from a run")
+    return run_of(run_id)
+
+
+def versions_of_run(name: str, run_id: str) -> list[tuple[str, list[str]]]:
+    """(version, aliases) of every version of `name` registered from this run."""
     client = MlflowClient()
-    for key, value in tags.items():
-        client.set_model_version_tag(name, version, key, str(value))
+    found = client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'")
+    # Search results omit aliases: each version is read again.
+    versions = [client.get_model_version(name, version.version) for version in found]
+    return [(str(version.version), list(version.aliases)) for version in versions]
+
+
+# Models.
+
+
+def load_model(uri: str) -> Any:
+    """A logged scikit-learn model: `models:/<name>/<version>`, or a local model folder."""
+    return mlflow.sklearn.load_model(uri)
+
+
+def download_model(name: str, version: str, folder: Path) -> Path:
+    """A registered version's MLflow model folder, downloaded into `folder`."""
+    uri = f"models:/{name}/{version}"
+    return Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(folder)))
+
+
+def input_example(model_folder: Path) -> tuple[list[str], list[dict[str, Any]]]:
+    """The feature names of a model's signature and its logged input example rows."""
+    model = mlflow.models.Model.load(str(model_folder))
+    if model.signature is None:
+        raise PipelineError(f"{model_folder}: the model was logged without a signature")
+    features = [str(spec.name) for spec in model.signature.inputs.inputs]
+    example = model.load_input_example(str(model_folder))
+    return features, list(pd.DataFrame(example).to_dict(orient="records"))

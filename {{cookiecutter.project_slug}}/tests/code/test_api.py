@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pydantic
 import pytest
 
+from {{ cookiecutter.package_name }} import task
 from {{ cookiecutter.package_name }}.api import api_schema, batch_type, row_type
-from {{ cookiecutter.package_name }}.data_io import TRAIN_DATA, write_table
-from {{ cookiecutter.package_name }}.stages import API_SCHEMA_FILE, contract
 
 FEATURES = ["mean radius", "age"]
 
@@ -46,13 +43,9 @@ def test_row_type_names_the_wrong_field(row, field):
     assert field in {str(part) for item in error.value.errors() for part in item["loc"]}
 
 
-def test_contract_stage_writes_the_schema_of_the_training_features(
-    tmp_path, monkeypatch, train_test, target
-):
-    """`contract` exports the schema for exactly the training table's features."""
-    monkeypatch.chdir(tmp_path)
-    write_table(train_test[0], TRAIN_DATA)
-    contract.run(target)
-    written = json.loads(API_SCHEMA_FILE.read_text(encoding="utf-8"))
-    features = [column for column in train_test[0].columns if column != target]
-    assert written == json.loads(json.dumps(api_schema(features)))
+def test_answer_schema_is_the_tasks_prediction():
+    """Single and batch answers are described by the task's `Prediction`."""
+    schema = api_schema(FEATURES)
+    assert schema["/predict"]["response"] == task.Prediction.model_json_schema()
+    items = schema["/predict_batch"]["response"]["properties"]["predictions"]["items"]
+    assert items == {"$ref": "#/$defs/Prediction"}

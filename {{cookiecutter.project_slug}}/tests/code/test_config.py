@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from {{ cookiecutter.package_name }}.config import ParamsError, load_params, parse_params
-from tests.conftest import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT
 
 RAW = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
 

@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.config import IngestParams
-from {{ cookiecutter.package_name }}.data_io import DataError, load_source, md5, read_table, write_table
+from {{ cookiecutter.package_name }}.data_io import (
+    DataError,
+    load_source,
+    md5,
+    read_json,
+    read_table,
+    write_json,
+    write_table,
+)
 
 
 def test_bundled_dataset_names_its_target(params):
@@ -53,3 +61,17 @@ def test_md5_matches_hashlib(tmp_path):
     path = tmp_path / "f.bin"
     path.write_bytes(b"abc" * 1000)
     assert md5(path) == hashlib.md5(b"abc" * 1000, usedforsecurity=False).hexdigest()
+
+
+def test_missing_pipeline_output_says_to_run_the_pipeline(tmp_path):
+    """Reading an output the pipeline has not written yet tells what to run."""
+    with pytest.raises(DataError, match=r"metrics\.json is missing: run `make repro` first"):
+        read_json(tmp_path / "metrics.json")
+
+
+def test_json_outputs_are_byte_stable(tmp_path):
+    """The same data always gives the same bytes (sorted keys), so dvc.lock can reproduce."""
+    write_json({"b": 1, "a": [1.5]}, tmp_path / "one.json")
+    write_json({"a": [1.5], "b": 1}, tmp_path / "two.json")
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
+    assert read_json(tmp_path / "one.json") == {"a": [1.5], "b": 1}

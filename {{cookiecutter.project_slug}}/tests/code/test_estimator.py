@@ -1,12 +1,25 @@
-"""Unit tests of the feature pipeline and the split."""
+"""Unit tests of the estimator pipeline."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import get_args
+
 import pytest
 
-from {{ cookiecutter.package_name }}.config import ParamsError, PrepareParams
-from {{ cookiecutter.package_name }}.features import build_pipeline, make_estimator, split
+from {{ cookiecutter.package_name }} import task
+from {{ cookiecutter.package_name }}.config import ParamsError
+from {{ cookiecutter.package_name }}.estimator import (
+    build_pipeline,
+    estimator_class,
+    make_estimator,
+)
+
+
+def test_every_estimator_name_has_a_class():
+    """Each estimator params.yaml may name resolves to a scikit-learn class, and only those."""
+    assert set(task.ESTIMATORS) == set(get_args(task.Estimator))
+    for name in task.ESTIMATORS:
+        assert callable(estimator_class(name)().fit), name
 
 
 def test_unknown_hyperparameter_is_named(params):
@@ -24,10 +37,3 @@ def test_pipeline_imputes_then_scales_then_predicts(params):
     """The pipeline's steps are imputation, scaling and the configured estimator."""
     pipeline = build_pipeline(params.train)
     assert [name for name, _ in pipeline.steps] == ["impute", "scale", "model"]
-
-
-def test_split_drops_duplicate_rows():
-    """Exact duplicates are dropped before splitting so none can straddle train and test."""
-    df = pd.DataFrame({"x": [1.0, 1.0, 2.0, 3.0, 4.0, 5.0] * 2, "y": [0, 0, 1, 0, 1, 1] * 2})
-    train, test = split(df, "y", PrepareParams(test_size=0.4, seed=0, drop_duplicates=True))
-    assert len(train) + len(test) == df.drop_duplicates().shape[0]

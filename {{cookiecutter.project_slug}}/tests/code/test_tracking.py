@@ -1,20 +1,19 @@
-"""Tests of the MLflow edge against a real, temporary tracking store and registry."""
+"""Tests of the MLflow edge against a real, temporary tracking store."""
 
 from __future__ import annotations
 
-import copy
-import json
+from pathlib import Path
 
 import joblib
-import mlflow
-import pytest
 
 from {{ cookiecutter.package_name }} import tracking
-from {{ cookiecutter.package_name }}.config import PipelineError, RegistryParams
-from {{ cookiecutter.package_name }}.data_io import TEST_DATA, md5, write_table
-from {{ cookiecutter.package_name }}.metrics import evaluate_model
-from {{ cookiecutter.package_name }}.stages import METRICS_FILE, MODEL_FILE, promote
-from {{ cookiecutter.package_name }}.stages import register as register_stage
+from {{ cookiecutter.package_name }}.data_io import md5
+from {{ cookiecutter.package_name }}.vocabulary import (
+    GIT_COMMIT_TAG,
+    MODEL_MD5_TAG,
+    MODEL_URI_TAG,
+    data_md5_tag,
+)
 
 
 def test_lineage_tags_hash_the_inputs(tmp_path):
@@ -22,8 +21,8 @@ def test_lineage_tags_hash_the_inputs(tmp_path):
     data = tmp_path / "train.parquet"
     data.write_bytes(b"rows")
     tags = tracking.lineage_tags([data])
-    assert tags[f"data.{data.as_posix()}.md5"] == md5(data)
-    assert tags["git.commit"]
+    assert tags[data_md5_tag(data)] == md5(data)
+    assert tags[GIT_COMMIT_TAG]
 
 
 def test_dvc_lock_hashes_are_keyed_by_stage_and_path(tmp_path):
@@ -37,77 +36,44 @@ def test_dvc_lock_hashes_are_keyed_by_stage_and_path(tmp_path):
 
 
 def test_local_store_keeps_artifacts_beside_its_database(tmp_path, monkeypatch):
-    """With a SQLite store, artifacts go to `mlartifacts/` next to the database, not ./mlruns."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'store.db'}")
-    tracking.configure()
-    experiment = mlflow.get_experiment(tracking.experiment_id("artifacts-test"))
-    assert experiment.artifact_location == (tmp_path / "mlartifacts").as_uri()
-
-
-@pytest.fixture
-def trained_run(tmp_path, monkeypatch, model, holdout, params):
-    """A project folder holding a model file logged by a tagged run, test data and metrics."""
+    """With a SQLite store, a run's artifacts go to `mlartifacts/` by the database, not ./mlruns."""
+    store = tmp_path / "store"
+    store.mkdir()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
     monkeypatch.chdir(tmp_path)
     tracking.configure()
-    test_table = holdout[0].assign(**{params.ingest.target: holdout[1]})
-    write_table(test_table, TEST_DATA)
-    scores = evaluate_model(model, *holdout)
-    METRICS_FILE.write_text(json.dumps(scores))
-    MODEL_FILE.parent.mkdir()
-    joblib.dump(model, MODEL_FILE)
-    with mlflow.start_run(experiment_id=tracking.experiment_id("registry-test")):
-        mlflow.set_tag(tracking.MODEL_MD5_TAG, md5(MODEL_FILE))
-        mlflow.set_tag(tracking.MODEL_URI_TAG, tracking.log_model(model, holdout[0].head(2)))
-    return scores
+    tracking.log_model_run("artifacts-test", *_model_file(tmp_path), params={}, tags={}, metrics={})
+    assert any((store / "mlartifacts").rglob("MLmodel"))
+    assert not (tmp_path / "mlruns").exists()
 
 
-def test_training_run_is_found_by_the_model_files_md5(trained_run):
-    """The run that logged models/model.joblib is found from the file alone."""
-    found = tracking.training_run(md5(MODEL_FILE))
+def _model_file(folder: Path, model=None, X=None):
+    """A tiny fitted model saved to a file, with its feature table."""
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]}) if X is None else X
+    model = LinearRegression().fit(X, [0.0, 1.0, 2.0, 3.0]) if model is None else model
+    path = folder / "model.joblib"
+    joblib.dump(model, path)
+    return model, path, X
+
+
+def test_logged_model_run_is_found_by_the_model_files_md5(tmp_path, model, holdout):
+    """The run that logged a model file is found again from the file alone, with its model."""
+    tracking.configure()
+    _, path, _ = _model_file(tmp_path, model, holdout[0])
+    logged = tracking.log_model_run(
+        "md5-test", model, path, holdout[0], params={"seed": 1}, tags={"k": "v"}, metrics={}
+    )
+    found = tracking.training_run(md5(path))
     assert found is not None
-    assert found.data.tags[tracking.MODEL_URI_TAG].startswith("models:/")
+    assert found.run_id == logged.run_id
+    assert found.tags[MODEL_MD5_TAG] == md5(path)
+    assert found.tags[MODEL_URI_TAG].startswith("models:/")
 
 
-def test_register_promotes_first_then_keeps_champion_on_a_tie(trained_run, params):
-    """The first version becomes champion; the same model again only becomes challenger."""
-    register = RegistryParams(
-        model_name="registry-test", metric=params.registry.metric, min_improvement=0.001
-    )
-    first = register_stage.run(register, params.ingest.target)
-    second = register_stage.run(register, params.ingest.target)
-    assert (first, second) == (("1", "champion"), ("2", "challenger"))
-    assert tracking.version_with_alias("registry-test", "champion") == "1"
-
-
-def test_register_logs_a_model_this_store_never_trained(trained_run, params, model):
-    """A DVC-restored model unknown to the store is logged from the file, then registered."""
-    # Same model, different bytes: a file no run in this store produced.
-    joblib.dump(copy.deepcopy(model).set_params(verbose=True), MODEL_FILE)
-    register = RegistryParams(
-        model_name="registry-test", metric=params.registry.metric, min_improvement=0.0
-    )
-    version, _ = register_stage.run(register, params.ingest.target)
-    logged = tracking.training_run(md5(MODEL_FILE))
-    assert logged is not None
-    assert logged.data.tags["source"] == "dvc"
-    assert mlflow.MlflowClient().get_model_version("registry-test", version).run_id == (
-        logged.info.run_id
-    )
-
-
-def test_promote_rolls_champion_to_an_existing_version(trained_run, params):
-    """`promote` moves @champion to the requested version, which stops being challenger."""
-    register = RegistryParams(
-        model_name="promote-test", metric=params.registry.metric, min_improvement=0.001
-    )
-    register_stage.run(register, params.ingest.target)
-    challenger, _ = register_stage.run(register, params.ingest.target)
-    promote.run("promote-test", challenger)
-    assert tracking.version_with_alias("promote-test", "champion") == challenger
-    assert tracking.version_with_alias("promote-test", "challenger") is None
-
-
-def test_promote_refuses_an_unknown_version(trained_run):
-    """Rolling back to a version the registry does not hold fails with a clear message."""
-    with pytest.raises(PipelineError, match="has no version '9'"):
-        promote.run("registry-test", "9")
+def test_an_unknown_model_file_has_no_training_run(tmp_path):
+    """A file no run logged is not found (register then logs it from the DVC output)."""
+    tracking.configure()
+    assert tracking.training_run("0" * 32) is None

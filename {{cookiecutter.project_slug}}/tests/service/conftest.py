@@ -6,25 +6,32 @@ from __future__ import annotations
 import importlib
 import os
 
-import mlflow
+import joblib
 import pytest
 from starlette.testclient import TestClient
 
 from {{ cookiecutter.package_name }} import tracking
-from {{ cookiecutter.package_name }}.stages import bento_model
-
-MODEL_NAME = "service-test"
+from {{ cookiecutter.package_name }}.registry import bento_store
+from {{ cookiecutter.package_name }}.vocabulary import (
+    CHAMPION,
+    METADATA_INPUT_EXAMPLE,
+    MODEL_URI_TAG,
+)
+from tests.helpers import SERVICE_MODEL
 
 
 @pytest.fixture(scope="session")
-def champion(model, holdout) -> str:
+def champion(model, holdout, tmp_path_factory) -> str:
     """Register the fixture model as `champion`; return its BentoML tag after import."""
     tracking.configure()
-    with mlflow.start_run(experiment_id=tracking.experiment_id(MODEL_NAME)):
-        model_uri = tracking.log_model(model, holdout[0].head(5))
-    version = tracking.register(model_uri, MODEL_NAME, tags={})
-    tracking.set_alias(MODEL_NAME, "champion", version)
-    return bento_model.run(MODEL_NAME)
+    model_file = tmp_path_factory.mktemp("service-model") / "model.joblib"
+    joblib.dump(model, model_file)
+    run = tracking.log_model_run(
+        SERVICE_MODEL, model, model_file, holdout[0], params={}, tags={}, metrics={}
+    )
+    version = tracking.register(run.tags[MODEL_URI_TAG], SERVICE_MODEL, tags={})
+    tracking.set_alias(SERVICE_MODEL, CHAMPION, version)
+    return bento_store.import_champion(SERVICE_MODEL)
 
 
 @pytest.fixture(scope="session")
@@ -43,4 +50,4 @@ def client(service):
 @pytest.fixture(scope="session")
 def example_row(service) -> dict[str, float]:
     """The golden payload: the first row of the input example logged with the model."""
-    return dict(service.STORED.info.metadata["input_example"][0])
+    return dict(service.STORED.info.metadata[METADATA_INPUT_EXAMPLE][0])

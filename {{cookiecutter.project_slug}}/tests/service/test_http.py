@@ -14,13 +14,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
-import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import PROJECT_ROOT
-from tests.service.conftest import MODEL_NAME
+from {{ cookiecutter.package_name }} import task, tracking
+from {{ cookiecutter.package_name }}.vocabulary import CHAMPION
+from tests.helpers import PROJECT_ROOT, SERVICE_MODEL
 
 STARTUP_TIMEOUT_S = 180
 
@@ -86,15 +85,10 @@ def server(champion: str) -> Iterator[str]:
 
 def test_golden_payload_gets_the_champions_exact_prediction(server, example_row):
     """The logged input example, sent over HTTP, gets exactly the champion's prediction."""
-    champion = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@champion")
-    X = pd.DataFrame([example_row])
+    champion = tracking.load_model(f"models:/{SERVICE_MODEL}@{CHAMPION}")
+    outputs = task.predict(champion, pd.DataFrame([example_row]))
     prediction = post(f"{server}/predict", {"features": example_row})
-{%- if cookiecutter.task == "classification" %}
-    got = np.array(list(prediction["probabilities"].values()))
-    np.testing.assert_array_equal(got, champion.predict_proba(X)[0])
-{%- else %}
-    np.testing.assert_array_equal(prediction["value"], champion.predict(X)[0])
-{%- endif %}
+    assert prediction == task.records(outputs, task.classes(champion))[0]
 
 
 def test_prometheus_metrics_count_the_request(server, example_row):

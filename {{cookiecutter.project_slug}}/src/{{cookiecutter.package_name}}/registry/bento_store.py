@@ -1,4 +1,5 @@
-"""bento-model: import the registry's champion into the BentoML model store.
+"""The BentoML model store: the registry's champion goes in (`make bento-model`), and its
+labels come back out for the image.
 
 `models:/<name>@champion` is resolved to its version number first, so the bento records exactly
 which version it serves; the MLflow version, run id, git commit and data hash become labels.
@@ -6,49 +7,64 @@ which version it serves; the MLflow version, run id, git commit and data hash be
 
 from __future__ import annotations
 
-import json
 import tempfile
+from pathlib import Path
 
-from .. import TASK, tracking
-from ..config import Params, PipelineError
+from .. import task, tracking
+from ..config import Params
+from ..errors import PipelineError
+from ..vocabulary import (
+    CHAMPION,
+    GIT_COMMIT_TAG,
+    LABEL_ALIAS,
+    LABEL_DATA_MD5,
+    LABEL_GIT_COMMIT,
+    LABEL_MODEL,
+    LABEL_RUN_ID,
+    LABEL_TASK,
+    LABEL_VERSION,
+    METADATA_FEATURES,
+    METADATA_INPUT_EXAMPLE,
+    RAW_DATA_TAG,
+)
 
-CHAMPION = "champion"
-RAW_DATA_TAG = "dvc.ingest.data/raw/dataset.parquet"
 
-
-def run(model_name: str) -> str:
+def import_champion(model_name: str) -> str:
+    """Import `models:/<model_name>@champion` into the store; return the stored model's tag."""
     import bentoml
-    import mlflow
-    from mlflow import MlflowClient
 
     tracking.configure()
     version = tracking.version_with_alias(model_name, CHAMPION)
     if version is None:
         raise PipelineError(f"no @{CHAMPION} for model {model_name!r}: run `make register` first")
-    model_version = MlflowClient().get_model_version(model_name, version)
-    run = MlflowClient().get_run(model_version.run_id)
+    run = tracking.run_of_version(model_name, version)
     labels = {
-        "mlflow_model": model_name,
-        "mlflow_version": version,
-        "mlflow_alias": CHAMPION,
-        "mlflow_run_id": model_version.run_id,
-        "git_commit": run.data.tags.get("git.commit", "none"),
-        "data_md5": run.data.tags.get(RAW_DATA_TAG, "none"),
-        "task": TASK,
+        LABEL_MODEL: model_name,
+        LABEL_VERSION: version,
+        LABEL_ALIAS: CHAMPION,
+        LABEL_RUN_ID: run.run_id,
+        LABEL_GIT_COMMIT: run.tags.get(GIT_COMMIT_TAG, "none"),
+        LABEL_DATA_MD5: run.tags.get(RAW_DATA_TAG, "none"),
+        LABEL_TASK: task.NAME,
     }
     with tempfile.TemporaryDirectory() as scratch:
-        uri = f"models:/{model_name}/{version}"
-        local = mlflow.artifacts.download_artifacts(uri, dst_path=scratch)
-        mlflow_model = mlflow.models.Model.load(local)
-        example = mlflow_model.load_input_example(local)
-        metadata = {
-            "features": [spec.name for spec in mlflow_model.signature.inputs.inputs],
-            "input_example": json.loads(example.to_json(orient="records")),
-        }
+        local = tracking.download_model(model_name, version, Path(scratch))
+        features, example = tracking.input_example(local)
+        metadata = {METADATA_FEATURES: features, METADATA_INPUT_EXAMPLE: example}
         stored = bentoml.mlflow.import_model(model_name, local, labels=labels, metadata=metadata)
     print(f"bento-model: {stored.tag} <- models:/{model_name}/{version} (@{CHAMPION})")
     return str(stored.tag)
 
 
+def latest_labels(model_name: str) -> dict[str, str]:
+    """The labels of the model most recently imported under this name."""
+    import bentoml
+
+    try:
+        return dict(bentoml.models.get(f"{model_name}:latest").info.labels)
+    except bentoml.exceptions.NotFound:
+        raise PipelineError(f"no {model_name!r} in the BentoML store: run `make build`") from None
+
+
 def main(params: Params) -> None:
-    run(params.registry.model_name)
+    import_champion(params.registry.model_name)

@@ -9,26 +9,18 @@ from __future__ import annotations
 import os
 
 from .. import tracking
-from ..config import Params, PipelineError
-
-CHAMPION = "champion"
-CHALLENGER = "challenger"
+from ..config import Params
+from ..errors import PipelineError
+from ..vocabulary import CHALLENGER, CHAMPION
 
 
 def run(name: str, version: str) -> None:
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    uri = tracking.configure()
-    client = MlflowClient()
-    try:
-        aliases = client.get_model_version(name, version).aliases
-    except MlflowException:
-        raise PipelineError(f"model {name!r} has no version {version!r} in {uri}") from None
+    tracking.configure()
+    aliases = tracking.aliases_of(name, version)
     previous = tracking.version_with_alias(name, CHAMPION)
     tracking.set_alias(name, CHAMPION, version)
     if CHALLENGER in aliases:  # a version is one or the other
-        client.delete_registered_model_alias(name, CHALLENGER)
+        tracking.delete_alias(name, CHALLENGER)
     print(f"promote: {name} @{CHAMPION} v{previous} -> v{version}")
 
 

@@ -2,27 +2,33 @@
 
 The candidate becomes `champion` only when it beats the current champion, re-scored on the same
 test set, by more than `registry.min_improvement`; otherwise it becomes `challenger`.
-Registry stages are deprecated in MLflow 3: aliases only.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import joblib
 
 from .. import metrics, tracking
-from ..config import Params, RegistryParams
-from ..data_io import TEST_DATA, md5, read_table
-from ..schema import split_features_target
-from . import INPUT_EXAMPLE_ROWS, METRICS_FILE, MODEL_FILE
+from ..config import Params
+from ..data_contract import split_features_target
+from ..data_io import md5, read_json, read_table
+from ..paths import METRICS_FILE, MODEL_FILE, TEST_DATA
+from ..stages.train import run_params
+from ..vocabulary import (
+    CHAMPION,
+    MODEL_URI_TAG,
+    RUN_ID_TAG,
+    SOURCE_DVC,
+    SOURCE_TAG,
+    TEST_PREFIX,
+    VERDICT_TAG,
+)
 
 
 def champion_score(name: str, version: str, target: str, metric: str) -> float | None:
     """The champion's score on today's test set, or None when it cannot score it."""
-    import mlflow
-
     X, y = split_features_target(read_table(TEST_DATA), target)
-    champion = mlflow.sklearn.load_model(f"models:/{name}/{version}")
+    champion = tracking.load_model(f"models:/{name}/{version}")
     try:
         return metrics.evaluate_model(champion, X, y)[metric]
     except (KeyError, ValueError) as error:  # e.g. the features changed since it was trained
@@ -30,58 +36,59 @@ def champion_score(name: str, version: str, target: str, metric: str) -> float |
         return None
 
 
-def log_pipeline_model(model_md5: str, target: str, experiment: str) -> Any:
+def log_pipeline_model(params: Params) -> tracking.Run:
     """Log the DVC-tracked model as a run when this store never saw it trained.
 
     This happens when DVC restored the model (from its run cache or a remote) instead of training
     it here, as in CI: the file is the exact pipeline output recorded in dvc.lock, so it is
-    logged with the same lineage tags and its test scores, marked `source=dvc`.
+    logged with the training settings, the same lineage tags and its test scores, marked
+    `source=dvc`.
     """
-    import joblib
-    import mlflow
-
-    print(f"register: no run in this store trained {MODEL_FILE}; logging it from the DVC output")
-    X, _ = split_features_target(read_table(TEST_DATA), target)
-    model = joblib.load(MODEL_FILE)
-    scores = json.loads(METRICS_FILE.read_text(encoding="utf-8"))
-    with mlflow.start_run(experiment_id=tracking.experiment_id(experiment)) as run:
-        mlflow.set_tags({**tracking.lineage_tags([MODEL_FILE]), "source": "dvc"})
-        mlflow.set_tag(tracking.MODEL_MD5_TAG, model_md5)
-        mlflow.log_metrics({f"test_{name}": value for name, value in scores.items()})
-        model_uri = tracking.log_model(model, X.head(INPUT_EXAMPLE_ROWS))
-        mlflow.set_tag(tracking.MODEL_URI_TAG, model_uri)
-    return mlflow.get_run(run.info.run_id)
-
-
-def run(params: RegistryParams, target: str) -> tuple[str, str]:
-    tracking.configure()
-    model_md5 = md5(MODEL_FILE)
-    trained = tracking.training_run(model_md5) or log_pipeline_model(
-        model_md5, target, params.model_name
+    X, _ = split_features_target(read_table(TEST_DATA), params.ingest.target)
+    scores = read_json(METRICS_FILE)
+    run = tracking.log_model_run(
+        params.train.experiment, joblib.load(MODEL_FILE), MODEL_FILE, X,
+        params=run_params(params.train, params.ingest.target),
+        tags={**tracking.lineage_tags([MODEL_FILE]), SOURCE_TAG: SOURCE_DVC},
+        metrics={f"{TEST_PREFIX}{name}": value for name, value in scores.items()},
+    )  # fmt: skip
+    print(
+        f"register: no run in this store trained {MODEL_FILE}; logged the DVC output as run "
+        f"{run.run_id} in experiment {run.experiment!r}"
     )
-    run_id = trained.info.run_id
-    candidate = json.loads(METRICS_FILE.read_text(encoding="utf-8"))[params.metric]
-    name = params.model_name
-    current = tracking.version_with_alias(name, "champion")
-    incumbent = None if current is None else champion_score(name, current, target, params.metric)
-    alias = metrics.promotion_alias(params.metric, candidate, incumbent, params.min_improvement)
+    return run
+
+
+def run(params: Params) -> tuple[str, str]:
+    registry, target = params.registry, params.ingest.target
+    tracking.configure()
+    trained = tracking.training_run(md5(MODEL_FILE)) or log_pipeline_model(params)
+    candidate = read_json(METRICS_FILE)[registry.metric]
+    name = registry.model_name
+    current = tracking.version_with_alias(name, CHAMPION)
+    incumbent = None if current is None else champion_score(name, current, target, registry.metric)
+    alias = metrics.promotion_alias(registry.metric, candidate, incumbent, registry.min_improvement)
 
     version = tracking.register(
-        trained.data.tags[tracking.MODEL_URI_TAG],
+        trained.tags[MODEL_URI_TAG],
         name,
-        tags={f"test_{params.metric}": candidate, "run_id": run_id, "verdict": alias},
+        tags={
+            f"{TEST_PREFIX}{registry.metric}": candidate,
+            RUN_ID_TAG: trained.run_id,
+            VERDICT_TAG: alias,
+        },
     )
     tracking.set_alias(name, alias, version)
     if incumbent is None:
         reason = "no champion could be compared"
     else:
         reason = (
-            f"{params.metric} {candidate:.4f} vs champion v{current} {incumbent:.4f}, "
-            f"margin {params.min_improvement}"
+            f"{registry.metric} {candidate:.4f} vs champion v{current} {incumbent:.4f}, "
+            f"margin {registry.min_improvement}"
         )
     print(f"register: {name} version {version} -> @{alias} ({reason})")
     return version, alias
 
 
 def main(params: Params) -> None:
-    run(params.registry, params.ingest.target)
+    run(params)

@@ -1,4 +1,5 @@
-"""Pull-request model report and model card: pure functions from gathered facts to markdown."""
+"""The pull-request model report, the promotion gate's verdict and the model card: pure
+functions from the facts `reports.facts` gathers to markdown."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .metrics import improvement, promotion_alias
+from ..metrics import improvement, promotion_alias
+from ..paths import API_SCHEMA_FILE
+from ..vocabulary import CHAMPION
 
 # The first line of the report: how the workflow finds its own comment to update in place.
 REPORT_MARKER = "<!-- model-report -->"
@@ -97,7 +100,7 @@ def schema_diff(base: Mapping[str, Any] | None, head: Mapping[str, Any]) -> list
     def lines(schema: Mapping[str, Any]) -> list[str]:
         return json.dumps(schema, indent=2, sort_keys=True).splitlines()
 
-    names = ("base/api_schema.json", "head/api_schema.json")
+    names = (f"base/{API_SCHEMA_FILE}", f"head/{API_SCHEMA_FILE}")
     return list(difflib.unified_diff(lines(base), lines(head), *names, lineterm=""))
 
 
@@ -136,7 +139,7 @@ def verdict(
             f"`{metric}` {_number(candidate)} vs {_number(incumbent)} on the base branch "
             f"(needs an improvement above {margin})"
         )
-    if alias == "champion":
+    if alias == CHAMPION:
         return f"✅ would become **champion**: {reason}"
     return f"⏸️ would stay **challenger**: {reason}"
 

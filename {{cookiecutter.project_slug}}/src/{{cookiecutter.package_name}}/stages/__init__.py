@@ -1,10 +1,16 @@
-"""DVC stage entry points: each reads its own params section, does I/O and calls the core."""
+"""DVC stage entry points (`python -m <package>.stages.<stage>`, as dvc.yaml runs them).
 
-from pathlib import Path
+Each stage reads its own params.yaml section, does its I/O and calls the pure core.
+"""
 
-MODEL_FILE = Path("models/model.joblib")
-METRICS_FILE = Path("metrics.json")
-PLOTS_DIR = Path("plots")
-API_SCHEMA_FILE = Path("api_schema.json")
-# Rows of training data logged with the model: its input example and the service's golden payload.
-INPUT_EXAMPLE_ROWS = 5
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..config import Params, load_params
+from ..errors import run_command
+
+
+def run_stage(name: str, main: Callable[[Params], None]) -> int:
+    """A stage's command line: params from params.yaml, expected failures as one line."""
+    return run_command(name, lambda: main(load_params()))

@@ -1,23 +1,28 @@
-"""contract: write the HTTP API's JSON schema for the features the model is trained on."""
+"""api_schema: write the HTTP API's JSON schema for the features the model is trained on."""
 
 from __future__ import annotations
 
-import json
+import sys
+from typing import Any
 
 from ..api import api_schema
 from ..config import Params
-from ..data_io import TRAIN_DATA, read_table
-from ..schema import feature_names
-from . import API_SCHEMA_FILE
+from ..data_contract import feature_names
+from ..data_io import read_table, write_json
+from ..paths import API_SCHEMA_FILE, TRAIN_DATA
+from . import run_stage
 
 
-def run(target: str) -> dict:
+def run(target: str) -> dict[str, Any]:
     schema = api_schema(feature_names(read_table(TRAIN_DATA), target))
-    text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    API_SCHEMA_FILE.write_text(text, encoding="utf-8")
-    print(f"contract: {len(schema)} endpoints -> {API_SCHEMA_FILE}")
+    write_json(schema, API_SCHEMA_FILE)
+    print(f"api_schema: {len(schema)} endpoints -> {API_SCHEMA_FILE}")
     return schema
 
 
 def main(params: Params) -> None:
     run(params.ingest.target)
+
+
+if __name__ == "__main__":
+    sys.exit(run_stage("api_schema", main))

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from .. import schema
+import sys
+
+from .. import data_contract
 from ..config import Params, PrepareParams
-from ..data_io import RAW_DATA, TEST_DATA, TRAIN_DATA, read_table, write_table
-from ..features import split
+from ..data_io import read_table, write_table
+from ..paths import RAW_DATA, TEST_DATA, TRAIN_DATA
+from ..split import split
+from . import run_stage
 
 
 def run(params: PrepareParams, target: str) -> None:
-    raw = schema.validate(read_table(RAW_DATA), target)
+    raw = data_contract.validate(read_table(RAW_DATA), target)
     train, test = split(raw, target, params)
     for df, path in ((train, TRAIN_DATA), (test, TEST_DATA)):
-        write_table(schema.validate(df, target), path)
+        write_table(data_contract.validate(df, target), path)
     print(f"prepare: {len(train)} train rows -> {TRAIN_DATA}, {len(test)} test rows -> {TEST_DATA}")
 
 
 def main(params: Params) -> None:
     run(params.prepare, params.ingest.target)
+
+
+if __name__ == "__main__":
+    sys.exit(run_stage("prepare", main))

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import joblib
-import mlflow
 
 from .. import metrics, tracking
 from ..config import Params, TrainParams
-from ..data_io import TRAIN_DATA, md5, read_table
-from ..features import build_pipeline
-from ..schema import split_features_target
-from . import INPUT_EXAMPLE_ROWS, MODEL_FILE
+from ..data_contract import split_features_target
+from ..data_io import read_table
+from ..estimator import build_pipeline
+from ..paths import MODEL_FILE, TRAIN_DATA
+from ..vocabulary import TRAIN_PREFIX
+from . import run_stage
+
+
+def run_params(params: TrainParams, target: str) -> dict[str, Any]:
+    """What a run records of the training settings (also for a model DVC restored)."""
+    return {
+        "estimator": params.estimator,
+        "seed": params.seed,
+        "target": target,
+        **{f"hyperparameters.{k}": v for k, v in params.hyperparameters.items()},
+    }
 
 
 def run(params: TrainParams, target: str) -> None:
@@ -20,24 +34,20 @@ def run(params: TrainParams, target: str) -> None:
     joblib.dump(pipeline, MODEL_FILE)
 
     tracking.configure()
-    with mlflow.start_run(experiment_id=tracking.experiment_id(params.experiment)) as run:
-        mlflow.log_params(
-            {
-                "estimator": params.estimator,
-                "seed": params.seed,
-                "target": target,
-                **{f"hyperparameters.{k}": v for k, v in params.hyperparameters.items()},
-            }
-        )
-        mlflow.set_tags(tracking.lineage_tags([TRAIN_DATA]))
-        mlflow.set_tag(tracking.MODEL_MD5_TAG, md5(MODEL_FILE))
-        # In-sample scores: compared with evaluate's test_* scores they reveal overfitting.
-        scores = metrics.evaluate_model(pipeline, X, y)
-        mlflow.log_metrics({f"train_{name}": value for name, value in scores.items()})
-        model_uri = tracking.log_model(pipeline, X.head(INPUT_EXAMPLE_ROWS))
-        mlflow.set_tag(tracking.MODEL_URI_TAG, model_uri)
-    print(f"train: {params.estimator} on {len(X)} rows, MLflow run {run.info.run_id}")
+    # In-sample scores: compared with evaluate's test scores they reveal overfitting.
+    scores = metrics.evaluate_model(pipeline, X, y)
+    run = tracking.log_model_run(
+        params.experiment, pipeline, MODEL_FILE, X,
+        params=run_params(params, target),
+        tags=tracking.lineage_tags([TRAIN_DATA]),
+        metrics={f"{TRAIN_PREFIX}{name}": value for name, value in scores.items()},
+    )  # fmt: skip
+    print(f"train: {params.estimator} on {len(X)} rows, MLflow run {run.run_id}")
 
 
 def main(params: Params) -> None:
     run(params.train, params.ingest.target)
+
+
+if __name__ == "__main__":
+    sys.exit(run_stage("train", main))

@@ -1,0 +1,78 @@
+"""Tests of the registry operations (register, promote) against a temporary MLflow registry."""
+
+from __future__ import annotations
+
+import copy
+
+import joblib
+import pytest
+
+from {{ cookiecutter.package_name }} import tracking
+from {{ cookiecutter.package_name }}.data_io import md5, write_json, write_table
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.metrics import evaluate_model
+from {{ cookiecutter.package_name }}.paths import METRICS_FILE, MODEL_FILE, TEST_DATA
+from {{ cookiecutter.package_name }}.registry import promote, register
+from {{ cookiecutter.package_name }}.stages.train import run_params
+from {{ cookiecutter.package_name }}.vocabulary import (
+    CHALLENGER,
+    CHAMPION,
+    SOURCE_DVC,
+    SOURCE_TAG,
+)
+
+
+def registry_params(params, name: str, margin: float = 0.001):
+    """The project's params with another registered model name and promotion margin."""
+    registry = params.registry.model_copy(update={"model_name": name, "min_improvement": margin})
+    return params.model_copy(update={"registry": registry})
+
+
+@pytest.fixture
+def trained_run(tmp_path, monkeypatch, model, holdout, params):
+    """A project folder holding a model file logged by a tagged run, test data and metrics."""
+    monkeypatch.chdir(tmp_path)
+    tracking.configure()
+    write_table(holdout[0].assign(**{params.ingest.target: holdout[1]}), TEST_DATA)
+    write_json(evaluate_model(model, *holdout), METRICS_FILE)
+    MODEL_FILE.parent.mkdir()
+    joblib.dump(model, MODEL_FILE)
+    tracking.log_model_run(
+        params.train.experiment, model, MODEL_FILE, holdout[0],
+        params=run_params(params.train, params.ingest.target), tags={}, metrics={},
+    )  # fmt: skip
+
+
+def test_register_promotes_first_then_keeps_champion_on_a_tie(trained_run, params):
+    """The first version becomes champion; the same model again only becomes challenger."""
+    chosen = registry_params(params, "registry-test")
+    assert (register.run(chosen), register.run(chosen)) == (("1", CHAMPION), ("2", CHALLENGER))
+    assert tracking.version_with_alias("registry-test", CHAMPION) == "1"
+
+
+def test_register_logs_a_model_this_store_never_trained(trained_run, params, model):
+    """A DVC-restored model unknown to the store is logged to the training experiment first."""
+    # Same model, different bytes: a file no run in this store produced.
+    joblib.dump(copy.deepcopy(model).set_params(verbose=True), MODEL_FILE)
+    version, _ = register.run(registry_params(params, "dvc-restored-test", margin=0.0))
+    logged = tracking.training_run(md5(MODEL_FILE))
+    assert logged is not None
+    assert logged.tags[SOURCE_TAG] == SOURCE_DVC
+    assert tracking.run_of_version("dvc-restored-test", version).run_id == logged.run_id
+    assert logged.experiment == params.train.experiment
+
+
+def test_promote_rolls_champion_to_an_existing_version(trained_run, params):
+    """`promote` moves @champion to the requested version, which stops being challenger."""
+    chosen = registry_params(params, "promote-test")
+    register.run(chosen)
+    challenger, _ = register.run(chosen)
+    promote.run("promote-test", challenger)
+    assert tracking.version_with_alias("promote-test", CHAMPION) == challenger
+    assert tracking.version_with_alias("promote-test", CHALLENGER) is None
+
+
+def test_promote_refuses_an_unknown_version(trained_run):
+    """Rolling back to a version the registry does not hold fails with a clear message."""
+    with pytest.raises(PipelineError, match="has no version '9'"):
+        promote.run("registry-test", "9")
