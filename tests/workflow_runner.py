@@ -2,9 +2,11 @@
 
 Steps run in order with bash (`-eo pipefail`, GitHub's default shell), the workflow/job/step
 `env:` merged, `${{ }}` expressions evaluated from a context the test provides, and the
-runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV) provided. `uses:` steps and
-publish-only steps have no local equivalent: each must be named in `skipped` with its reason,
-so a test states exactly what did not run.
+runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV) provided. A local composite
+action (`uses: ./...`) runs its own steps in place, with its `inputs` from the step's `with:` and
+the action's defaults, as GitHub runs it. Other `uses:` steps and publish-only steps have no
+local equivalent: each must be named in `skipped` with its reason, so a test states exactly
+what did not run.
 """
 
 from __future__ import annotations
@@ -92,6 +94,91 @@ def step_name(step: dict[str, Any]) -> str:
     return step.get("name") or step.get("uses", "").split("@")[0] or step["run"].splitlines()[0]
 
 
+@dataclass
+class Runner:
+    """One workflow run's state: where it runs, what it was told, and what happened."""
+
+    project: Path
+    scratch: Path
+    skipped: dict[str, str]
+    env: dict[str, str]
+    timeout: int
+    result: WorkflowRun = field(default_factory=WorkflowRun)
+
+    @property
+    def summary(self) -> Path:
+        return self.scratch / "summary.md"
+
+    def job(self, workflow: Path, job_id: str, spec: dict[str, Any], context: dict[str, Any]):
+        step_outputs: dict[str, dict[str, str]] = {}
+        layers = [spec.get("env", {}), spec["jobs"][job_id].get("env", {})]
+        for index, step in enumerate(spec["jobs"][job_id]["steps"]):
+            flat = {**context}
+            for step_id, values in step_outputs.items():
+                flat.update({f"steps.{step_id}.outputs.{k}": v for k, v in values.items()})
+            self.step(workflow, f"{job_id}-{index}", step, flat, layers, step_outputs)
+
+    def step(self, workflow, key, step, context, layers, step_outputs) -> None:
+        name = step_name(step)
+        evaluator = Evaluator(context)
+        if name in self.skipped:
+            self.result.skipped[name] = self.skipped[name]
+            return
+        if not evaluator.condition(step.get("if")):
+            self.result.skipped[name] = f"its condition is false: {step['if']}"
+            return
+        if step.get("uses", "").startswith("./"):
+            self.composite(workflow, key, step, evaluator, context, layers)
+            return
+        if "uses" in step:
+            message = f"{workflow.name}: no stand-in for the action step {name!r}"
+            raise AssertionError(message)
+        assert "${{" not in step["run"], f"{name}: expression inside a run: script"
+        output_file = self.scratch / f"{key}.out"
+        output_file.touch()
+        merged = {**self.env}
+        for layer in (*layers, step.get("env", {})):
+            merged.update({k: evaluator.render(str(v)) for k, v in layer.items()})
+        merged.update(
+            GITHUB_OUTPUT=str(output_file),
+            GITHUB_STEP_SUMMARY=str(self.summary),
+            GITHUB_ENV=str(self.scratch / "env"),
+        )
+        script = self.scratch / f"{key}.sh"
+        script.write_text(step["run"], encoding="utf-8")
+        completed = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=self.project, env=merged, capture_output=True, text=True, timeout=self.timeout,
+        )  # fmt: skip
+        log = completed.stdout + completed.stderr
+        self.result.log += f"\n### {name}\n{log}"
+        assert completed.returncode == 0, f"step {name!r} failed:\n{log[-6000:]}"
+        self.result.ran.append(name)
+        if step_id := step.get("id"):
+            outputs = parse_outputs(output_file.read_text(encoding="utf-8"))
+            step_outputs[step_id] = outputs
+            self.result.outputs[step_id] = outputs
+
+    def composite(self, workflow, key, step, evaluator, context, layers) -> None:
+        """A local composite action: its steps, with `inputs` from `with:` and the defaults."""
+        action = yaml.safe_load(
+            (self.project / step["uses"] / "action.yml").read_text(encoding="utf-8")
+        )
+        assert action["runs"]["using"] == "composite", step["uses"]
+        given = {k: evaluator.render(str(v)) for k, v in step.get("with", {}).items()}
+        unknown = set(given) - set(action.get("inputs", {}))
+        assert not unknown, f"{step['uses']} has no inputs {sorted(unknown)}"
+        inputs = {
+            f"inputs.{name}": given.get(name, str(spec.get("default", "")))
+            for name, spec in action.get("inputs", {}).items()
+        }
+        inner: dict[str, dict[str, str]] = {}
+        for index, inner_step in enumerate(action["runs"]["steps"]):
+            assert "run" not in inner_step or inner_step.get("shell") == "bash", inner_step
+            self.step(workflow, f"{key}-{index}", inner_step, {**context, **inputs},
+                      [*layers, step.get("env", {})], inner)  # fmt: skip
+
+
 def run_workflow(
     workflow: Path,
     project: Path,
@@ -103,57 +190,22 @@ def run_workflow(
 ) -> WorkflowRun:
     """Run every job's steps in order; fail on the first failing step with its output."""
     spec = yaml.safe_load(workflow.read_text(encoding="utf-8"))
-    result = WorkflowRun()
     with tempfile.TemporaryDirectory(prefix="runner-") as scratch:
-        summary = Path(scratch) / "summary.md"
-        summary.touch()
-        for job_id, job in spec["jobs"].items():
+        runner = Runner(project, Path(scratch), skipped, env, timeout)
+        runner.summary.touch()
+        for job_id in spec["jobs"]:
             if job_id in skipped:
-                result.skipped[job_id] = skipped[job_id]
+                runner.result.skipped[job_id] = skipped[job_id]
                 continue
-            step_outputs: dict[str, dict[str, str]] = {}
-            for index, step in enumerate(job["steps"]):
-                name = step_name(step)
-                flat = {**context}
-                for step_id, values in step_outputs.items():
-                    flat.update({f"steps.{step_id}.outputs.{k}": v for k, v in values.items()})
-                evaluator = Evaluator(flat)
-                if name in skipped:
-                    result.skipped[name] = skipped[name]
-                    continue
-                if "uses" in step:
-                    message = f"{workflow.name}: no stand-in for the action step {name!r}"
-                    raise AssertionError(message)
-                if not evaluator.condition(step.get("if")):
-                    result.skipped[name] = f"its condition is false: {step['if']}"
-                    continue
-                assert "${{" not in step["run"], f"{name}: expression inside a run: script"
-                output_file = Path(scratch) / f"{job_id}-{index}.out"
-                output_file.touch()
-                merged = {**env}
-                for layer in (spec.get("env", {}), job.get("env", {}), step.get("env", {})):
-                    merged.update({k: evaluator.render(str(v)) for k, v in layer.items()})
-                merged.update(
-                    GITHUB_OUTPUT=str(output_file),
-                    GITHUB_STEP_SUMMARY=str(summary),
-                    GITHUB_ENV=str(Path(scratch) / "env"),
-                )
-                script = Path(scratch) / f"{job_id}-{index}.sh"
-                script.write_text(step["run"], encoding="utf-8")
-                completed = subprocess.run(
-                    ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                    cwd=project, env=merged, capture_output=True, text=True, timeout=timeout,
-                )  # fmt: skip
-                log = completed.stdout + completed.stderr
-                result.log += f"\n### {name}\n{log}"
-                assert completed.returncode == 0, f"step {name!r} failed:\n{log[-6000:]}"
-                result.ran.append(name)
-                if step_id := step.get("id"):
-                    outputs = parse_outputs(output_file.read_text(encoding="utf-8"))
-                    step_outputs[step_id] = outputs
-                    result.outputs[step_id] = outputs
-        result.summary = summary.read_text(encoding="utf-8")
-    return result
+            runner.job(workflow, job_id, spec, context)
+        runner.result.summary = runner.summary.read_text(encoding="utf-8")
+    return runner.result
+
+
+def action_scripts(action: Path) -> list[tuple[str, str]]:
+    """(step name, script) for every `run:` step of a composite action."""
+    spec = yaml.safe_load(action.read_text(encoding="utf-8"))
+    return [(step_name(step), step["run"]) for step in spec["runs"]["steps"] if "run" in step]
 
 
 def run_scripts(workflow: Path) -> list[tuple[str, str]]:
