@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import socket
 import time
 import tomllib
@@ -18,7 +19,7 @@ from cookiecutter.prompt import prompt_for_config
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 HOOKS = TEMPLATE / "hooks"
-SKIP_DIRS = {".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache"}
+SKIP_DIRS = {".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache"}
 
 
 def default_answers(**overrides: str) -> dict[str, str]:
@@ -57,6 +58,24 @@ def parse_structured(path: Path) -> object:
     if path.suffix in {".yaml", ".yml"}:
         return yaml.safe_load(text)
     return json.loads(text)
+
+
+TREE_ENTRY = re.compile(r"^(?P<indent>(?:[│ ] {3})*)[├└]── (?P<name>\S+)(?P<note>.*)$")
+
+
+def tree_entries(markdown: str, heading: str) -> dict[str, str]:
+    """The file tree in the first `text` block after `heading`: every listed path -> comment."""
+    block = markdown.split(heading, 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    entries: dict[str, str] = {}
+    parents: list[str] = []
+    for line in block.splitlines()[1:]:
+        match = TREE_ENTRY.match(line)
+        assert match, f"not a file-tree line: {line!r}"
+        depth = len(match["indent"]) // 4
+        name = match["name"].rstrip("/")
+        parents[depth:] = [f"{parents[depth - 1]}/{name}" if depth else name]
+        entries[parents[depth]] = match["note"]
+    return entries
 
 
 # Servers the slow tiers start: free loopback ports and readiness polling.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import os
 import re
 import subprocess
 import sys
@@ -12,9 +13,8 @@ import tomllib
 import pytest
 import yaml
 
-from tests.helpers import parse_structured, project_files
+from tests.helpers import parse_structured, project_files, tree_entries
 
-PACKAGE = "breast_cancer_classifier"
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 
 COMMON_FILES = {
@@ -24,6 +24,7 @@ COMMON_FILES = {
     ".dvc/config",
     ".dvcignore",
     ".env.example",
+    ".github/actions/setup/action.yml",
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/model-report.yml",
@@ -53,36 +54,37 @@ COMMON_FILES = {
     "loadtest/run.py",
     "params.yaml",
     "pyproject.toml",
-    "tests/__init__.py",
-    "tests/conftest.py",
-    "tests/code/__init__.py",
-    "tests/code/test_api.py",
-    "tests/code/test_cli.py",
-    "tests/code/test_config.py",
-    "tests/code/test_data_io.py",
-    "tests/code/test_features.py",
-    "tests/code/test_metrics.py",
-    "tests/code/test_reporting.py",
-    "tests/code/test_schema.py",
-    "tests/code/test_tracking.py",
-    "tests/data/__init__.py",
-    "tests/data/test_dataset.py",
-    "tests/model/__init__.py",
-    "tests/model/test_model.py",
-    "tests/service/__init__.py",
-    "tests/service/conftest.py",
-    "tests/service/test_contract.py",
-    "tests/service/test_http.py",
     *(
-        f"src/{PACKAGE}/{module}.py"
-        for module in (
-            "__init__", "api", "cli", "config", "data_io", "features", "metrics", "plots",
-            "report", "reporting", "schema", "service", "tracking", "stages/__init__",
-            "stages/ingest", "stages/prepare", "stages/contract", "stages/train",
-            "stages/evaluate", "stages/register", "stages/promote", "stages/bento_model",
+        f"tests/{name}.py"
+        for name in (
+            "__init__", "conftest", "helpers",
+            "code/__init__", "code/test_api", "code/test_cli", "code/test_config",
+            "code/test_data_contract", "code/test_data_io", "code/test_estimator",
+            "code/test_git", "code/test_metrics", "code/test_registry", "code/test_reports",
+            "code/test_split", "code/test_stages", "code/test_structure", "code/test_tracking",
+            "code/test_task",
+            "data/__init__", "data/test_dataset", "data/test_target",
+            "model/__init__", "model/test_model", "model/test_task_behaviour",
+            "service/__init__", "service/conftest", "service/test_contract",
+            "service/test_http",
         )
     ),
 }  # fmt: skip
+MODULES = (
+    "__init__", "api", "charts", "cli", "config", "data_contract", "data_io", "errors",
+    "estimator", "git", "metrics", "paths", "plots", "release", "service", "split", "task",
+    "tracking", "vocabulary",
+    "registry/__init__", "registry/bento_store", "registry/promote", "registry/register",
+    "reports/__init__", "reports/facts", "reports/markdown",
+    "stages/__init__", "stages/api_schema", "stages/evaluate", "stages/ingest",
+    "stages/prepare", "stages/train",
+)  # fmt: skip
+
+
+def expected_files(package: str, license_: str) -> set[str]:
+    files = COMMON_FILES | {f"src/{package}/{module}.py" for module in MODULES}
+    return files if license_ == "Proprietary" else files | {"LICENSE"}
+
 
 # task and dvc_remote interact (code, params, dependencies and remote config all depend on
 # them): their full product is baked. python_version and license are independent of everything
@@ -117,7 +119,7 @@ def baked(request, cookies_session):
     """One bake per option combination, shared by the checks below."""
     result = cookies_session.bake(extra_context=request.param)
     assert result.exit_code == 0, result.exception
-    return result.project_path, request.param
+    return result.project_path, {**request.param, "package_name": result.context["package_name"]}
 
 
 def test_matrix_covers_every_value():
@@ -130,10 +132,7 @@ def test_matrix_covers_every_value():
 def test_exact_file_set(baked):
     """The project holds exactly the expected files, no more and no fewer."""
     path, answers = baked
-    expected = set(COMMON_FILES)
-    if answers["license"] != "Proprietary":
-        expected.add("LICENSE")
-    assert project_files(path) == expected
+    assert project_files(path) == expected_files(answers["package_name"], answers["license"])
 
 
 def test_no_template_syntax_left(baked):
@@ -216,3 +215,61 @@ def test_baked_code_passes_ruff(baked):
     for command in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
         result = subprocess.run([*ruff, *command], cwd=path, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_chosen_task_module_is_in_place(baked):
+    """The task's variant files replaced the generic names; no other task's files remain."""
+    path, answers = baked
+    task_module = (path / "src" / answers["package_name"] / "task.py").read_text()
+    assert f'NAME = "{answers["task"]}"' in task_module
+
+
+def run_structure_tests(path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The project's own structure tests (plain Python and PyYAML), run with this suite's
+    interpreter: no project environment needed."""
+    command = [sys.executable, "-m", "pytest", "-q", "--noconftest", "-p", "no:cacheprovider",
+               "tests/code/test_structure.py", *args]  # fmt: skip
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(command, cwd=path, capture_output=True, text=True, env=env)
+
+
+def test_pipeline_structure_holds(baked):
+    """dvc.yaml's deps are each stage's import closure, and the other structure rules hold."""
+    path, _ = baked
+    result = run_structure_tests(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_structure_test_names_a_dependency_dvc_yaml_lost(cookies, tmp_path):
+    """Removing a module from a stage's deps fails the project's test, naming stage and file."""
+    path = cookies.bake().project_path
+    dvc_yaml = path / "dvc.yaml"
+    lost = "      - src/breast_cancer_classifier/split.py\n"
+    text = dvc_yaml.read_text()
+    assert text.count(lost) == 1
+    dvc_yaml.write_text(text.replace(lost, ""))
+    result = run_structure_tests(path, "-k", "prepare")
+    assert result.returncode == 1
+    assert "dvc.yaml stage 'prepare' lacks deps it imports" in result.stdout
+    assert "src/breast_cancer_classifier/split.py" in result.stdout
+
+
+# Made by a command, so absent from a fresh bake.
+MADE_LATER = "(made by"
+
+
+def test_readme_layout_lists_the_project(baked):
+    """The README's Layout lists every top-level file and folder, every module of the package
+    and every file or folder directly under tests/, and nothing that does not exist."""
+    path, answers = baked
+    layout = tree_entries((path / "README.md").read_text(encoding="utf-8"), "## Layout")
+    package = f"src/{answers['package_name']}"
+    listed_first = {
+        child.relative_to(path).as_posix()
+        for folder in (path, path / package, path / "tests")
+        for child in folder.iterdir()
+        if child.name not in {"__pycache__", ".git"}
+    }
+    assert listed_first - {"src"} <= set(layout), sorted(listed_first - set(layout))
+    for entry, note in layout.items():
+        assert MADE_LATER in note or (path / entry).exists(), f"layout lists missing {entry}"

@@ -194,6 +194,7 @@ def test_release_registers_builds_and_writes_the_model_card(release_run, main_ch
     rollback = "Roll back to the requested model version"
     assert release_run.skipped == {
         **SKIPPED["release"],
+        "Cache uv packages and DVC outputs": "its condition is false: inputs.cache == 'true'",
         rollback: "its condition is false: inputs.model_version != ''",
     }
     card = (main_checkout / "build" / "model-card.md").read_text(encoding="utf-8")
@@ -204,7 +205,7 @@ def test_release_registers_builds_and_writes_the_model_card(release_run, main_ch
 def test_release_image_labels_carry_the_lineage(release_run, main_checkout):
     """The image's OCI labels name the git commit, model version, MLflow run and data hash."""
     output = subprocess.run(
-        ["uv", "run", "python", "-m", "breast_cancer_classifier.report", "oci-labels"],
+        ["uv", "run", "python", "-m", "breast_cancer_classifier.cli", "oci-labels"],
         cwd=main_checkout, capture_output=True, text=True, env=runner_env(main_checkout),
         timeout=600, check=True,
     ).stdout  # fmt: skip
