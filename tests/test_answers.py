@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import TEMPLATE, default_answers, parse_structured, project_files
-from tests.test_hooks import HOSTILE_TEXT
+from tests.helpers import HOSTILE_TEXT, TEMPLATE, default_answers, parse_structured, project_files
 
 # One changed value per answer; the bake must differ from the default bake in some file.
 CHANGED_ANSWERS = {

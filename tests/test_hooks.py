@@ -7,32 +7,10 @@ from pathlib import Path
 import pytest
 from cookiecutter.environment import StrictEnvironment
 
-from tests.helpers import TEMPLATE, default_answers, load_hook
+from tests.helpers import HOSTILE_TEXT, TEMPLATE, default_answers, load_hook
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
-
-# Text that must survive rendering into TOML, YAML, Python and the hooks' JSON unchanged.
-HOSTILE_TEXT = {
-    "double-quote": 'The "Best" Model',
-    "apostrophe": "Jane's churn model",
-    "backslash": "C:\\models\\new",
-    "trailing-backslash": "ends with a backslash\\",
-    "triple-quotes": "say \"\"\"hi\"\"\" and '''bye'''",
-    "python-injection": "\"; __import__('os').system('echo pwned') #",
-    "toml-injection": 'x"\n[tool.evil]\nrun = "yes',
-    "yaml-injection": "x: y\n- !!python/object/apply:os.system ['id']",
-    "jinja-like": "{{ 7 * 7 }} and {% raw %}",
-    "unicode": "D\u00e9tection d\u2019anomalies \u2014 \u65e5\u672c\u8a9e \u2713",
-    "emoji": "Model 🚀",
-    "html": "<script>alert(1)</script> & co",
-    "dollar-braces": "${{ github.token }} $(rm -rf /)",
-    "percent": "100% accurate %s %(name)s",
-    "tab-and-newline": "tab\there\nnew line",
-    "line-separator": "one\u2028two",
-    "very-long": "x" * 5000,
-    "empty": "",
-}
 
 ANSWER_NAMES = [
     "project_name", "project_slug", "package_name", "description", "author_name",
