@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
+
+import pandas as pd
 
 from {{ cookiecutter.package_name }} import task
 from {{ cookiecutter.package_name }}.config import load_params
@@ -17,3 +19,18 @@ SERVICE_MODEL = "service-test"
 # One score where higher is better and one error where lower is better, of this task.
 HIGHER = next(name for name in get_args(task.MetricName) if name not in task.LOWER_IS_BETTER)
 LOWER = sorted(task.LOWER_IS_BETTER)[0]
+
+
+def json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One row as a client sends it: a missing value (NaN) is null."""
+    return json_rows(pd.DataFrame([row]))[0]
+
+
+def json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Table rows as a client sends them: a missing value is null (NaN is not JSON)."""
+    return list(df.astype(object).where(df.notna(), None).to_dict(orient="records"))
+
+
+def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Request rows as the model's input table: null becomes NaN."""
+    return pd.DataFrame(rows).astype(float)

@@ -19,15 +19,18 @@ from .task import Prediction
 
 DEFAULT_MAX_BATCH_ROWS = 5000
 FiniteNumber = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+# A missing value is `null`: the model's pipeline imputes every feature, so any feature may be
+# missing. Leaving a feature out is still an error (a misspelt name must not pass as missing).
+FeatureValue = FiniteNumber | None
 
 
 def row_type(features: list[str]) -> Any:
-    """One request row: every feature, a finite number, nothing else.
+    """One request row: every feature, a finite number or null, nothing else.
 
     A TypedDict rather than a model: feature names need not be identifiers, and validating into
     plain dicts is about a third faster on large batches.
     """
-    fields = {name: FiniteNumber for name in features}
+    fields = {name: FeatureValue for name in features}
     # The functional form builds the class at run time, which a type checker cannot follow.
     return with_config(ConfigDict(extra="forbid"))(TypedDict("Row", fields))  # type: ignore[operator]
 
@@ -77,7 +80,7 @@ def api_schema(features: list[str], max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS
         },
         "/model_info": {"request": {}, "response": _schema(ModelInfo)},
         "/arrow/predict_batch": {
-            "request": {"columns": {name: "number" for name in features}},
+            "request": {"columns": {name: "number, nulls allowed" for name in features}},
             "response": task.ARROW_RESPONSE,
         },
     }

@@ -17,6 +17,8 @@ class Chart:
     x: str
     y: str
     title: str
+    # Confusion charts: the column holding each cell's count.
+    weight: str = ""
     x_label: str = ""
     y_label: str = ""
     # A reference drawn under the data: the y = x line, or the y = 0 line.

@@ -5,6 +5,7 @@ The task decides which datasets, estimators and metrics are valid names (`task.p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,6 +82,17 @@ def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:
             for issue in error.errors()
         )
         raise ParamsError(f"{source}: {problems}") from None
+
+
+def check_directional(directional: Mapping[str, str], features: list[str]) -> None:
+    """The behaviour tests' features must be columns of the data: dataset-specific settings are
+    checked when the data is read, not when a test fails much later."""
+    unknown = [name for name in directional if name not in features]
+    if unknown:
+        raise ParamsError(
+            f"evaluate.directional.{unknown[0]}: not a feature of the data (features: "
+            f"{', '.join(features)}); name one of them, or set `directional: " + "{}`"
+        )
 
 
 def load_params(path: Path = PARAMS_FILE) -> Params:

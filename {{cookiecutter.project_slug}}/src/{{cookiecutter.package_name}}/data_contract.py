@@ -65,7 +65,9 @@ def validate(df: pd.DataFrame, target: str) -> pd.DataFrame:
         columns = ", ".join(map(str, df.columns))
         raise DataContractError(f"target column {target!r} not found; columns are: {columns}")
     try:
-        return table_schema(target).validate(df, lazy=True)
+        # In place: the checked table is the one that is written on (a copy would double the
+        # memory of a large table).
+        return table_schema(target).validate(df, lazy=True, inplace=True)
     except SchemaErrors as errors:
         raise DataContractError(describe_failures(errors.failure_cases)) from None
 
@@ -76,3 +78,25 @@ def feature_names(df: pd.DataFrame, target: str) -> list[str]:
 
 def split_features_target(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, pd.Series]:
     return df[feature_names(df, target)], df[target]
+
+
+def summary(df: pd.DataFrame, target: str) -> pd.DataFrame:
+    """One row per column: its role, type, share of missing values and range (for people)."""
+    numeric = df.select_dtypes("number")
+    return pd.DataFrame(
+        {
+            "role": ["target" if column == target else "feature" for column in df.columns],
+            "dtype": df.dtypes.astype(str),
+            "missing": df.isna().mean().round(4),
+            "min": numeric.min().reindex(df.columns),
+            "max": numeric.max().reindex(df.columns),
+        },
+        index=df.columns,
+    )
+
+
+def target_balance(y: pd.Series) -> pd.Series:
+    """Each label's share of the rows, or the quantiles of a numeric target."""
+    if task.NUMERIC_TARGET:
+        return y.quantile([0.0, 0.25, 0.5, 0.75, 1.0])
+    return y.value_counts(normalize=True).round(4)

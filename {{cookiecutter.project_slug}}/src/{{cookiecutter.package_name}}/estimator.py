@@ -32,11 +32,15 @@ def make_estimator(name: str, hyperparameters: dict[str, Any], seed: int) -> Any
 
 
 def build_pipeline(params: TrainParams) -> Pipeline:
-    """Impute and scale in front of the estimator, so serving needs raw features only."""
+    """Impute and scale in front of the estimator, so serving needs raw features only.
+
+    The scaler works in place on the imputer's output, which is always a fresh copy of the
+    input: one copy of the data fewer when fitting and predicting, the same numbers.
+    """
     return Pipeline(
         [
             ("impute", SimpleImputer(strategy="median")),
-            ("scale", StandardScaler()),
+            ("scale", StandardScaler(copy=False)),
             ("model", make_estimator(params.estimator, params.hyperparameters, params.seed)),
         ]
     )

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display on CI runners or servers
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from .charts import Chart
 
@@ -23,7 +24,12 @@ def draw(chart: Chart, rows: list[dict[str, Any]], scores: Mapping[str, float], 
     if chart.kind == "confusion":
         from sklearn.metrics import ConfusionMatrixDisplay
 
-        ConfusionMatrixDisplay.from_predictions(y, x, ax=axes, colorbar=False)
+        labels = list(dict.fromkeys(y))
+        counts = {(row[chart.y], row[chart.x]): row[chart.weight] for row in rows}
+        matrix = [[counts.get((actual, predicted), 0) for predicted in labels] for actual in labels]
+        ConfusionMatrixDisplay(np.array(matrix), display_labels=labels).plot(
+            ax=axes, colorbar=False
+        )
     elif chart.kind == "line":
         axes.plot(x, y, label=label)
     else:

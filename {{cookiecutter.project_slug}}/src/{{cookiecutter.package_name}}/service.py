@@ -14,7 +14,6 @@ import copy
 import gc
 import operator
 import os
-from itertools import chain
 from typing import Any
 
 import anyio
@@ -22,6 +21,7 @@ import bentoml
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -86,14 +86,13 @@ Batch = batch_type(Row, MAX_BATCH_ROWS)
 
 
 def to_array(rows: list[Any]) -> np.ndarray:
-    """Validated rows as a float matrix in training column order.
+    """Validated rows as a float matrix in training column order, a null as NaN (the model's
+    imputer fills it in).
 
     Column-major, like a DataFrame's values, so the floating-point sums run in the same order
     and predictions equal the MLflow model's on a DataFrame bit for bit.
     """
-    values = chain.from_iterable(map(ROW_VALUES, rows))
-    width = len(FEATURES)
-    matrix = np.fromiter(values, dtype=float, count=len(rows) * width).reshape(-1, width)
+    matrix = np.array(list(map(ROW_VALUES, rows)), dtype=float).reshape(-1, len(FEATURES))
     return np.asfortranarray(matrix)
 
 
@@ -109,6 +108,11 @@ def positional(model: Any) -> Any:
         if "feature_names_in_" in vars(step):
             del step.feature_names_in_
     return fast
+
+
+def all_finite(column: pa.ChunkedArray) -> bool:
+    """No NaN or infinity; nulls are missing values (the model imputes them) and pass."""
+    return bool(pc.all(pc.is_finite(column), min_count=0).as_py())
 
 
 def arrow_problems(table: pa.Table) -> list[dict[str, Any]]:
@@ -127,8 +131,8 @@ def arrow_problems(table: pa.Table) -> list[dict[str, Any]]:
         if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
             msg = f"Input should be a number column, not {column.type}"
             problems.append({"loc": ["body", name], "type": "float_type", "msg": msg})
-        elif column.null_count or not np.isfinite(column.to_numpy(zero_copy_only=False)).all():
-            msg = "Input should be a finite number"
+        elif pa.types.is_floating(column.type) and not all_finite(column):
+            msg = "Input should be a finite number or null"
             problems.append({"loc": ["body", name], "type": "finite_number", "msg": msg})
     for name in sorted(set(table.column_names) - set(FEATURES)):
         msg = "Extra inputs are not permitted"
@@ -147,9 +151,9 @@ async def predict_arrow(request: Request) -> Response:
     if problems := arrow_problems(table):
         return JSONResponse({"error": "invalid batch", "detail": problems}, status_code=400)
     service = bentoml.get_current_service()
-    X = np.asfortranarray(
-        np.column_stack([table.column(name).to_numpy().astype(float) for name in FEATURES])
-    )
+    columns = [table.column(name).to_numpy(zero_copy_only=False) for name in FEATURES]
+    # A null becomes NaN, which the model's imputer fills in.
+    X = np.asfortranarray(np.column_stack(columns).astype(float))
     # Large batches run in a worker thread so they do not hold up single-row requests.
     values = await anyio.to_thread.run_sync(service.predict_values, X)
     sink = pa.BufferOutputStream()

@@ -112,13 +112,19 @@ def skops_trusted_types(model: Any) -> list[str]:
 
 
 def log_model(model: Any, example: pd.DataFrame) -> str:
-    """Log a fitted model with its signature and input example; return its model URI."""
+    """Log a fitted model with its signature and input example; return its model URI.
+
+    Its requirements are what loading it needs (scikit-learn and skops, pinned to the versions
+    that saved it), stated rather than inferred: inference either exports the whole project's
+    lock or imports the model in a subprocess (seconds per run).
+    """
     logged = mlflow.sklearn.log_model(
         model,
         name="model",
         signature=infer_signature(example, model.predict(example)),
         input_example=example,
         skops_trusted_types=skops_trusted_types(model),
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
     )
     return str(logged.model_uri)
 
@@ -171,6 +177,25 @@ def training_run(model_md5: str) -> Run | None:
         output_format="list",
     )
     return run_of(runs[0].info.run_id) if runs else None
+
+
+def recent_runs(limit: int = 10) -> list[dict[str, Any]]:
+    """The latest runs of every experiment, newest first, with their test and train scores."""
+    runs = mlflow.search_runs(
+        search_all_experiments=True,
+        order_by=["attributes.start_time DESC"],
+        max_results=limit,
+        output_format="list",
+    )
+    return [
+        {
+            "run_id": run.info.run_id,
+            "experiment": str(mlflow.get_experiment(run.info.experiment_id).name),
+            "status": run.info.status,
+            **{name: value for name, value in sorted(run.data.metrics.items())},
+        }
+        for run in runs
+    ]
 
 
 # The registry.
@@ -243,5 +268,6 @@ def input_example(model_folder: Path) -> tuple[list[str], list[dict[str, Any]]]:
     if model.signature is None:
         raise PipelineError(f"{model_folder}: the model was logged without a signature")
     features = [str(spec.name) for spec in model.signature.inputs.inputs]
-    example = model.load_input_example(str(model_folder))
-    return features, list(pd.DataFrame(example).to_dict(orient="records"))
+    example = pd.DataFrame(model.load_input_example(str(model_folder)))
+    # A missing value stays NaN here (BentoML's metadata takes no None); clients send null.
+    return features, list(example.to_dict(orient="records"))

@@ -12,11 +12,21 @@ FEATURES = ["mean radius", "age"]
 
 
 def test_schema_requires_every_feature_and_nothing_else():
-    """A row's schema lists each feature as a required number and forbids other fields."""
+    """A row's schema lists each feature as a required number or null (a missing value) and
+    forbids other fields."""
     row = api_schema(FEATURES)["/predict"]["request"]["features"]
     assert sorted(row["required"]) == sorted(FEATURES)
-    assert {spec["type"] for spec in row["properties"].values()} == {"number"}
+    for spec in row["properties"].values():
+        assert [option["type"] for option in spec["anyOf"]] == ["number", "null"]
     assert row["additionalProperties"] is False
+
+
+def test_null_is_a_missing_value_and_stays_none():
+    """A null feature passes validation as None, for the model's imputer."""
+    adapter = pydantic.TypeAdapter(batch_type(row_type(FEATURES), 10))
+    assert adapter.validate_python([{"mean radius": None, "age": 2.0}]) == [
+        {"mean radius": None, "age": 2.0}
+    ]
 
 
 def test_batch_schema_carries_its_size_limits():

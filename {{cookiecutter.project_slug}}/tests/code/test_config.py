@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import copy
+from typing import get_args
 
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.config import ParamsError, load_params, parse_params
+from {{ cookiecutter.package_name }} import task
+from {{ cookiecutter.package_name }}.config import (
+    ParamsError,
+    check_directional,
+    load_params,
+    parse_params,
+)
 from tests.helpers import PROJECT_ROOT
 
 RAW = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text(encoding="utf-8"))
@@ -45,8 +52,27 @@ def test_unknown_estimator_is_named():
 
 def test_dataset_and_path_together_are_rejected():
     """The source is either a bundled dataset or a file, not both."""
+    bundled = get_args(task.BundledDataset)[0]
+    raw = with_change("ingest", "dataset", bundled)
+    raw["ingest"]["path"] = "data/external/mine.csv"
     with pytest.raises(ParamsError, match="exactly one of"):
-        parse_params(with_change("ingest", "path", "data/external/mine.csv"))
+        parse_params(raw)
+
+
+def test_directional_feature_missing_from_the_data_is_named_with_the_features():
+    """A behaviour test on a column the data lacks fails in one line naming the key and the
+    columns there are."""
+    with pytest.raises(ParamsError) as error:
+        check_directional({"age": "increase", "radius": "decrease"}, ["radius", "texture"])
+    message = str(error.value)
+    assert message.startswith("evaluate.directional.age: not a feature of the data")
+    assert "features: radius, texture" in message
+    assert "\n" not in message
+
+
+def test_no_directional_tests_fit_any_data():
+    """`directional: {}` is valid for every dataset."""
+    check_directional({}, ["anything"])
 
 
 def test_file_source_must_be_csv_or_parquet():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }} import task
 from {{ cookiecutter.package_name }}.config import IngestParams
 from {{ cookiecutter.package_name }}.data_io import (
     DataError,
@@ -20,9 +22,18 @@ from {{ cookiecutter.package_name }}.data_io import (
 )
 
 
-def test_bundled_dataset_names_its_target(params):
-    """The bundled dataset's target column carries the configured name."""
-    assert params.ingest.target in load_source(params.ingest).columns
+@pytest.mark.parametrize("name", get_args(task.BundledDataset))
+def test_bundled_dataset_names_its_target_and_keeps_class_names(name: str):
+    """A bundled dataset's target column carries the configured name; where the dataset names
+    its classes, the target holds those names, not integer codes."""
+    from sklearn import datasets
+
+    df = load_source(IngestParams(dataset=name, target="outcome"))
+    bunch = getattr(datasets, f"load_{name}")()
+    if "target_names" in bunch:
+        assert set(df["outcome"]) == {str(label) for label in bunch.target_names}
+    else:
+        assert df["outcome"].dtype.kind == "f"
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

@@ -28,19 +28,29 @@ def registry_params(params, name: str, margin: float = 0.001):
     return params.model_copy(update={"registry": registry})
 
 
+@pytest.fixture(scope="module")
+def logged_model(tmp_path_factory, model, holdout, params):
+    """The fixture model, saved and logged once by a run tagged with its file's md5."""
+    tracking.configure()
+    model_file = tmp_path_factory.mktemp("logged") / MODEL_FILE.name
+    joblib.dump(model, model_file)
+    return tracking.log_model_run(
+        params.train.experiment, model, model_file, holdout[0],
+        params=run_params(params.train, params.ingest.target), tags={}, metrics={},
+    )  # fmt: skip
+
+
 @pytest.fixture
-def trained_run(tmp_path, monkeypatch, model, holdout, params):
-    """A project folder holding a model file logged by a tagged run, test data and metrics."""
+def trained_run(tmp_path, monkeypatch, logged_model, model, holdout, params):
+    """A project folder holding that model's file (same bytes, so its run is found), test data
+    and metrics."""
     monkeypatch.chdir(tmp_path)
     tracking.configure()
     write_table(holdout[0].assign(**{params.ingest.target: holdout[1]}), TEST_DATA)
     write_json(evaluate_model(model, *holdout), METRICS_FILE)
     MODEL_FILE.parent.mkdir()
     joblib.dump(model, MODEL_FILE)
-    tracking.log_model_run(
-        params.train.experiment, model, MODEL_FILE, holdout[0],
-        params=run_params(params.train, params.ingest.target), tags={}, metrics={},
-    )  # fmt: skip
+    return logged_model
 
 
 def test_register_promotes_first_then_keeps_champion_on_a_tie(trained_run, params):

@@ -36,15 +36,13 @@ def test_dvc_lock_hashes_are_keyed_by_stage_and_path(tmp_path):
 
 
 def test_local_store_keeps_artifacts_beside_its_database(tmp_path, monkeypatch):
-    """With a SQLite store, a run's artifacts go to `mlartifacts/` by the database, not ./mlruns."""
-    store = tmp_path / "store"
-    store.mkdir()
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
-    monkeypatch.chdir(tmp_path)
+    """With a SQLite store, artifacts go to `mlartifacts/` next to the database, not ./mlruns."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'store.db'}")
     tracking.configure()
-    tracking.log_model_run("artifacts-test", *_model_file(tmp_path), params={}, tags={}, metrics={})
-    assert any((store / "mlartifacts").rglob("MLmodel"))
-    assert not (tmp_path / "mlruns").exists()
+    experiment = mlflow.get_experiment(tracking.experiment_id("artifacts-test"))
+    assert experiment.artifact_location == (tmp_path / "mlartifacts").as_uri()
 
 
 def _model_file(folder: Path, model=None, X=None):
@@ -60,7 +58,8 @@ def _model_file(folder: Path, model=None, X=None):
 
 
 def test_logged_model_run_is_found_by_the_model_files_md5(tmp_path, model, holdout):
-    """The run that logged a model file is found again from the file alone, with its model."""
+    """The run that logged a model file is found again from the file alone, with its model and
+    the requirements that load it."""
     tracking.configure()
     _, path, _ = _model_file(tmp_path, model, holdout[0])
     logged = tracking.log_model_run(
@@ -71,6 +70,10 @@ def test_logged_model_run_is_found_by_the_model_files_md5(tmp_path, model, holdo
     assert found.run_id == logged.run_id
     assert found.tags[MODEL_MD5_TAG] == md5(path)
     assert found.tags[MODEL_URI_TAG].startswith("models:/")
+    import mlflow
+
+    listed = Path(mlflow.pyfunc.get_model_dependencies(found.tags[MODEL_URI_TAG])).read_text()
+    assert {line.split("==")[0] for line in listed.split()} >= {"mlflow", "scikit-learn", "skops"}
 
 
 def test_an_unknown_model_file_has_no_training_run(tmp_path):

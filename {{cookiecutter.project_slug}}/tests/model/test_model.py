@@ -29,7 +29,10 @@ def response(model, X: pd.DataFrame) -> np.ndarray:
 def test_score_meets_threshold(model, holdout, metric: str, threshold: float):
     """The test-set score is at least as good as the threshold in params.yaml."""
     value = metrics.evaluate_model(model, *holdout)[metric]
-    assert metrics.meets_threshold(metric, value, threshold), f"{metric} = {value:.4f}"
+    limit = "a ceiling" if metric in task.LOWER_IS_BETTER else "a floor"
+    assert metrics.meets_threshold(metric, value, threshold), (
+        f"evaluate.thresholds.{metric} ({limit}) is {threshold}; the model scores {value:.4f}"
+    )
 
 
 def test_training_is_deterministic(train_test, holdout, params, target: str):
@@ -75,8 +78,10 @@ def test_tiny_noise_does_not_change_predictions(model, holdout):
 def test_feature_moves_prediction_in_expected_direction(model, holdout, feature, direction):
     """Directional: raising the feature by one std moves the prediction the declared way."""
     X = holdout[0]
-    assert feature in X.columns, f"evaluate.directional names unknown feature {feature!r}"
+    assert feature in X.columns, f"evaluate.directional.{feature}: not a feature of the data"
     raised = X.copy()
     raised[feature] = raised[feature] + X[feature].std()
     change = float(np.mean(response(model, raised) - response(model, X)))
-    assert change > 0 if direction == "increase" else change < 0, f"mean change {change:+.4f}"
+    assert change > 0 if direction == "increase" else change < 0, (
+        f"evaluate.directional.{feature} says {direction}; the mean change is {change:+.4f}"
+    )

@@ -17,7 +17,7 @@ from {{ cookiecutter.package_name }}.vocabulary import (
     METADATA_INPUT_EXAMPLE,
     MODEL_URI_TAG,
 )
-from tests.helpers import SERVICE_MODEL
+from tests.helpers import SERVICE_MODEL, json_row
 
 
 @pytest.fixture(scope="session")
@@ -49,5 +49,6 @@ def client(service):
 
 @pytest.fixture(scope="session")
 def example_row(service) -> dict[str, float]:
-    """The golden payload: the first row of the input example logged with the model."""
-    return dict(service.STORED.info.metadata[METADATA_INPUT_EXAMPLE][0])
+    """The golden payload: the first row of the input example logged with the model, as a
+    client sends it (a missing value as null)."""
+    return json_row(service.STORED.info.metadata[METADATA_INPUT_EXAMPLE][0])

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }} import task
 from {{ cookiecutter.package_name }}.vocabulary import CHAMPION
-from tests.helpers import SERVICE_MODEL
+from tests.helpers import SERVICE_MODEL, frame, json_rows
 
 
-def expected(model, rows: list[dict[str, float]]) -> list[dict]:
+def expected(model, rows: list[dict[str, float | None]]) -> list[dict]:
     """The task's answers for the model's own outputs on these rows."""
-    return task.records(task.predict(model, pd.DataFrame(rows)), task.classes(model))
+    return task.records(task.predict(model, frame(rows)), task.classes(model))
 
 
 def test_predict_matches_the_model(client, model, example_row):
@@ -27,7 +26,7 @@ def test_predict_matches_the_model(client, model, example_row):
 
 def test_predict_batch_matches_the_model_row_by_row(client, model, holdout):
     """A batch gets one prediction per row, in order, equal to the model's."""
-    rows = holdout[0].head(25).to_dict(orient="records")
+    rows = json_rows(holdout[0].head(25))
     response = client.post("/predict_batch", json={"rows": rows})
     assert response.status_code == 200, response.text
     assert response.json()["predictions"] == expected(model, rows)
@@ -62,7 +61,6 @@ def without(row: dict, feature: str) -> dict:
     [
         ("string-for-number", "features.{first}"),
         ("boolean-for-number", "features.{first}"),
-        ("null-for-number", "features.{first}"),
         ("missing-field", "features.{first}"),
         ("extra-field", "features.surprise"),
         ("no-features-object", "features"),
@@ -74,7 +72,6 @@ def test_bad_single_row_is_400_naming_the_field(client, example_row, case, field
     body = {
         "string-for-number": {"features": with_value(example_row, first, "1.5")},
         "boolean-for-number": {"features": with_value(example_row, first, True)},
-        "null-for-number": {"features": with_value(example_row, first, None)},
         "missing-field": {"features": without(example_row, first)},
         "extra-field": {"features": with_value(example_row, "surprise", 1.0)},
         "no-features-object": {},
@@ -83,6 +80,24 @@ def test_bad_single_row_is_400_naming_the_field(client, example_row, case, field
     assert response.status_code == 400, response.text
     locations = {".".join(map(str, d["loc"])) for d in response.json()["detail"]}
     assert field.format(first=first) in locations
+
+
+def test_null_feature_is_a_missing_value_the_model_imputes(client, model, example_row):
+    """`null` is a missing value: accepted, imputed by the model, answered with finite numbers."""
+    row = with_value(example_row, next(iter(example_row)), None)
+    response = client.post("/predict", json={"features": row})
+    assert response.status_code == 200, response.text
+    assert response.json() == expected(model, [row])[0]
+    assert np.isfinite(task.answer_values(response.json())).all()
+
+
+def test_schema_marks_every_feature_nullable(service):
+    """The published request schema says a feature may be null (a missing value)."""
+    from {{ cookiecutter.package_name }}.api import api_schema
+
+    row = api_schema(service.FEATURES)["/predict"]["request"]["features"]
+    for spec in row["properties"].values():
+        assert {"type": "null"} in spec["anyOf"]
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
@@ -162,6 +177,23 @@ def test_arrow_batch_matches_the_model(client, model, holdout):
         np.testing.assert_array_equal(got.column(name).to_numpy(), values)
 
 
+def test_arrow_nulls_are_missing_values_the_model_imputes(client, model, holdout):
+    """Null cells of a columnar batch are imputed like JSON nulls; the answer stays finite."""
+    import pyarrow as pa
+
+    rows = holdout[0].head(5).copy()
+    first = rows.columns[0]
+    rows[first] = np.nan  # pandas' NaN becomes an Arrow null
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    assert table.column(first).null_count == len(rows)
+    response = post_arrow(client, arrow_body(table))
+    assert response.status_code == 200, response.text
+    got = pa.ipc.open_stream(response.content).read_all()
+    want = task.columns(task.predict(model, rows), task.classes(model))
+    for name, values in want.items():
+        np.testing.assert_array_equal(got.column(name).to_numpy(), values)
+
+
 @pytest.mark.parametrize("problem", ["missing-column", "text-column", "nan-value", "extra-column"])
 def test_bad_arrow_batch_is_400_naming_the_column(client, holdout, problem):
     """A columnar batch with a missing, non-numeric, non-finite or extra column is a 400."""
@@ -173,11 +205,13 @@ def test_bad_arrow_batch_is_400_naming_the_column(client, holdout, problem):
         rows = rows.drop(columns=first)
     elif problem == "text-column":
         rows[first] = "text"
-    elif problem == "nan-value":
-        rows.loc[rows.index[0], first] = np.nan
-    else:
+    elif problem == "extra-column":
         rows["surprise"], first = 1.0, "surprise"
-    response = post_arrow(client, arrow_body(pa.Table.from_pandas(rows, preserve_index=False)))
+    table = pa.Table.from_pandas(rows.fillna(0.0), preserve_index=False)
+    if problem == "nan-value":  # a NaN value, not a null: not a number the model can use
+        values = pa.array([np.nan, *[0.0] * (len(rows) - 1)], from_pandas=False)
+        table = table.set_column(0, first, values)
+    response = post_arrow(client, arrow_body(table))
     assert response.status_code == 400
     assert ["body", first] in [d["loc"] for d in response.json()["detail"]]
 

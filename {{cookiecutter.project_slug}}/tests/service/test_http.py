@@ -14,12 +14,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
-import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }} import task, tracking
 from {{ cookiecutter.package_name }}.vocabulary import CHAMPION
-from tests.helpers import PROJECT_ROOT, SERVICE_MODEL
+from tests.helpers import PROJECT_ROOT, SERVICE_MODEL, frame
 
 STARTUP_TIMEOUT_S = 180
 
@@ -86,7 +85,7 @@ def server(champion: str) -> Iterator[str]:
 def test_golden_payload_gets_the_champions_exact_prediction(server, example_row):
     """The logged input example, sent over HTTP, gets exactly the champion's prediction."""
     champion = tracking.load_model(f"models:/{SERVICE_MODEL}@{CHAMPION}")
-    outputs = task.predict(champion, pd.DataFrame([example_row]))
+    outputs = task.predict(champion, frame([example_row]))
     prediction = post(f"{server}/predict", {"features": example_row})
     assert prediction == task.records(outputs, task.classes(champion))[0]
 

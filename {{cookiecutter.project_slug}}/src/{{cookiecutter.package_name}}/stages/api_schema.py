@@ -7,14 +7,14 @@ from typing import Any
 
 from ..api import api_schema
 from ..config import Params
-from ..data_contract import feature_names
-from ..data_io import read_table, write_json
+from ..data_io import table_columns, write_json
 from ..paths import API_SCHEMA_FILE, TRAIN_DATA
 from . import run_stage
 
 
 def run(target: str) -> dict[str, Any]:
-    schema = api_schema(feature_names(read_table(TRAIN_DATA), target))
+    features = [name for name in table_columns(TRAIN_DATA) if name != target]
+    schema = api_schema(features)
     write_json(schema, API_SCHEMA_FILE)
     print(f"api_schema: {len(schema)} endpoints -> {API_SCHEMA_FILE}")
     return schema

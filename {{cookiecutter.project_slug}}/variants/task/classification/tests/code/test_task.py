@@ -25,12 +25,25 @@ def test_roc_rows_run_from_origin_to_corner():
     assert (rows[0]["fpr"], rows[0]["tpr"], rows[-1]["fpr"], rows[-1]["tpr"]) == (0, 0, 1, 1)
 
 
-def test_confusion_rows_pair_actual_with_predicted():
-    """One row per sample, labels as text for `dvc plots`."""
-    assert task.confusion_rows([0, 1], [1, 1]) == [
-        {"actual": "0", "predicted": "1"},
-        {"actual": "1", "predicted": "1"},
+def test_confusion_rows_count_each_cell():
+    """One row per (actual, predicted) pair of classes with its count, labels as text: the
+    matrix, however many rows were scored."""
+    assert task.confusion_rows([0, 1, 1], [1, 1, 1], CLASSES) == [
+        {"actual": "0", "predicted": "0", "count": 0},
+        {"actual": "0", "predicted": "1", "count": 1},
+        {"actual": "1", "predicted": "0", "count": 0},
+        {"actual": "1", "predicted": "1", "count": 2},
     ]
+
+
+def test_roc_rows_are_thinned_to_a_bounded_curve():
+    """A large test set's curve keeps at most MAX_CURVE_POINTS points, ends included."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 20_000)
+    positive = np.clip(y * 0.3 + rng.random(20_000) * 0.7, 0, 1)
+    rows = task.roc_rows(y, np.column_stack([1 - positive, positive]), CLASSES)
+    assert len(rows) <= task.MAX_CURVE_POINTS
+    assert (rows[0]["fpr"], rows[0]["tpr"], rows[-1]["fpr"], rows[-1]["tpr"]) == (0, 0, 1, 1)
 
 
 def test_answer_is_the_most_probable_class_with_every_probability():

@@ -41,6 +41,9 @@ BASELINE_METRIC = "rmse"
 # the target's standard deviation.
 MAX_NOISE_DISAGREEMENT = 0.01
 ARROW_RESPONSE: dict[str, Any] = {"columns": {"value": "number"}}
+# Plot data stays small whatever the test set's size (it is committed): the scatter plots show a
+# seeded sample of at most this many test rows. Scores always use every row.
+MAX_PLOTTED_ROWS = 1000
 
 CHARTS = (
     Chart(
@@ -104,10 +107,15 @@ def scores(y_true: Any, outputs: np.ndarray, classes: np.ndarray | None) -> dict
 
 
 def prediction_rows(y_true: Any, y_pred: Any) -> list[dict[str, float]]:
-    """One row per test sample: actual, predicted and residual (for `dvc plots`)."""
+    """Actual, predicted and residual of every test row, or of a seeded sample of
+    MAX_PLOTTED_ROWS of them (for `dvc plots` and the images)."""
+    actual, predicted = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    rows = np.arange(len(actual))
+    if len(rows) > MAX_PLOTTED_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(rows, MAX_PLOTTED_ROWS, replace=False))
     return [
         {"actual": float(a), "predicted": float(p), "residual": float(a) - float(p)}
-        for a, p in zip(y_true, y_pred, strict=True)
+        for a, p in zip(actual[rows], predicted[rows], strict=True)
     ]
 
 

@@ -28,6 +28,15 @@ def test_prediction_rows_carry_residuals():
     assert rows == [{"actual": 3.0, "predicted": 1.0, "residual": 2.0}]
 
 
+def test_prediction_rows_of_a_large_test_set_are_a_bounded_seeded_sample():
+    """At most MAX_PLOTTED_ROWS rows are plotted, the same ones every run."""
+    actual = np.arange(50_000, dtype=float)
+    rows = task.prediction_rows(actual, actual + 1)
+    assert len(rows) == task.MAX_PLOTTED_ROWS
+    assert rows == task.prediction_rows(actual, actual + 1)
+    assert {row["residual"] for row in rows} == {-1.0}
+
+
 def test_answer_is_the_predicted_value():
     """Each record holds the predicted value as a plain float."""
     answers = task.records(np.array([1.5, -2.0]), None)
