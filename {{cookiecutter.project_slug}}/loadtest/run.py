@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import signal
 import socket
@@ -41,7 +42,9 @@ def golden_row() -> dict[str, float]:
     import bentoml
 
     model_tag = bentoml.get(BENTO).info.services[0].models[0].tag
-    return dict(bentoml.models.get(model_tag).info.metadata["input_example"][0])
+    row = bentoml.models.get(model_tag).info.metadata["input_example"][0]
+    # A missing value is NaN in the metadata and null on the wire.
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
 
 
 def post(url: str, body: bytes, content_type: str) -> int:
