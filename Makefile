@@ -13,7 +13,7 @@ export DVC_NO_ANALYTICS := 1
 # BentoML refuses paths with hidden folders, so the demo folder is not a dot-folder.
 DEMO_DIR ?= $(CURDIR)/demo
 
-.PHONY: help system-tools setup lock lint test test-fast test-gate demo bench clean
+.PHONY: help system-tools setup lock lint test test-fast test-gate demo bench bench-scale clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -82,6 +82,9 @@ bench: $(BIN)/pytest ## Serving benchmark: generated service vs mlflow models se
 	@command -v wrk >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] \
 		|| apt-get install -y -qq wrk >/dev/null
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/serving/run.py
+
+bench-scale: $(BIN)/pytest ## Pipeline benchmark: `make repro` time and peak memory on own data at 100k and 1M rows
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/scale/run.py
 
 clean: ## Remove the tools venv, demo output and caches
 	rm -rf $(VENV) $(TOOLS_DIR) "$(DEMO_DIR)" .pytest_cache .ruff_cache

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import socket
+import subprocess
 import time
 import tomllib
 import urllib.request
@@ -101,6 +103,40 @@ def tree_entries(markdown: str, heading: str) -> dict[str, str]:
     return entries
 
 
+# Commands the slow tiers run inside a baked project, as its developer would.
+
+
+def project_env(project: Path) -> dict[str, str]:
+    """The environment of a developer of this project, with a BentoML store of its own.
+
+    `CI` is dropped whatever runs this suite: tests that want CI's behaviour set it themselves.
+    """
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env["BENTOML_HOME"] = str(project.parent / "bentoml-home")
+    for variable in ("VIRTUAL_ENV", "CI"):
+        env.pop(variable, None)
+    return env
+
+
+def attempt(project: Path, *command: str, timeout: int = 900, **env: str):
+    """Run a command in the project (extra environment variables as keywords), output merged."""
+    return subprocess.run(
+        command, cwd=project, env={**project_env(project), **env},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+def run(project: Path, *command: str, timeout: int = 900, **env: str) -> str:
+    """Run a command in the project; fail with its output when it fails."""
+    result = attempt(project, *command, timeout=timeout, **env)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-6000:]}"
+    return result.stdout
+
+
+def make(project: Path, *targets: str) -> str:
+    return run(project, "make", *targets)
+
+
 # Servers the slow tiers start: free loopback ports and readiness polling.
 
 
@@ -147,5 +183,6 @@ local = mlflow.artifacts.download_artifacts(f"models:/{name}@champion")
 row = mlflow.models.Model.load(local).load_input_example(local).head(1)
 model = mlflow.sklearn.load_model(f"models:/{name}@champion")
 output = (model.predict_proba(row) if hasattr(model, "predict_proba") else model.predict(row))[0]
-print(json.dumps({"row": row.to_dict(orient="records")[0], "expected": output.tolist()}))
+payload = row.astype(object).where(row.notna(), None).to_dict(orient="records")[0]  # NaN: null
+print(json.dumps({"row": payload, "expected": output.tolist()}))
 """

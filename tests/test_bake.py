@@ -52,6 +52,8 @@ COMMON_FILES = {
     "dvc.yaml",
     "loadtest/locustfile.py",
     "loadtest/run.py",
+    "notebooks/1.0-explore-data.ipynb",
+    "notebooks/README.md",
     "params.yaml",
     "pyproject.toml",
     *(
@@ -63,7 +65,7 @@ COMMON_FILES = {
             "code/test_git", "code/test_metrics", "code/test_registry", "code/test_reports",
             "code/test_split", "code/test_stages", "code/test_structure", "code/test_tracking",
             "code/test_task",
-            "data/__init__", "data/test_dataset", "data/test_target",
+            "data/__init__", "data/test_dataset", "data/test_notebooks", "data/test_target",
             "model/__init__", "model/test_model", "model/test_task_behaviour",
             "service/__init__", "service/conftest", "service/test_contract",
             "service/test_http",
@@ -81,8 +83,12 @@ MODULES = (
 )  # fmt: skip
 
 
-def expected_files(package: str, license_: str) -> set[str]:
-    files = COMMON_FILES | {f"src/{package}/{module}.py" for module in MODULES}
+# Files only some values of an answer have.
+TASK_FILES = {"classification": {".dvc/plots/confusion_counts.json"}, "regression": set()}
+
+
+def expected_files(package: str, task: str, license_: str) -> set[str]:
+    files = COMMON_FILES | TASK_FILES[task] | {f"src/{package}/{module}.py" for module in MODULES}
     return files if license_ == "Proprietary" else files | {"LICENSE"}
 
 
@@ -132,7 +138,8 @@ def test_matrix_covers_every_value():
 def test_exact_file_set(baked):
     """The project holds exactly the expected files, no more and no fewer."""
     path, answers = baked
-    assert project_files(path) == expected_files(answers["package_name"], answers["license"])
+    expected = expected_files(answers["package_name"], answers["task"], answers["license"])
+    assert project_files(path) == expected
 
 
 def test_no_template_syntax_left(baked):

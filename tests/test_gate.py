@@ -9,7 +9,6 @@ file with another target column after a params-only change.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import random
@@ -23,7 +22,18 @@ import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
-from tests.helpers import CHAMPION_PROBE, TEMPLATE, free_port, http_ok, project_files, wait_until
+from tests.helpers import (
+    CHAMPION_PROBE,
+    TEMPLATE,
+    attempt,
+    free_port,
+    http_ok,
+    make,
+    project_env,
+    project_files,
+    run,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -74,37 +84,6 @@ print(json.dumps({
     "has_example": info.saved_input_example_info is not None,
 }))
 """
-
-
-def project_env(project: Path) -> dict[str, str]:
-    """The environment of a developer of this project, with a BentoML store of its own.
-
-    `CI` is dropped whatever runs this suite: tests that want CI's behaviour set it themselves.
-    """
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    env["BENTOML_HOME"] = str(project.parent / "bentoml-home")
-    for variable in ("VIRTUAL_ENV", "CI"):
-        env.pop(variable, None)
-    return env
-
-
-def attempt(project: Path, *command: str, timeout: int = 900, **env: str):
-    """Run a command in the project (extra environment variables as keywords), output merged."""
-    return subprocess.run(
-        command, cwd=project, env={**project_env(project), **env},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
-    )  # fmt: skip
-
-
-def run(project: Path, *command: str, timeout: int = 900, **env: str) -> str:
-    """Run a command in the project; fail with its output when it fails."""
-    result = attempt(project, *command, timeout=timeout, **env)
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-6000:]}"
-    return result.stdout
-
-
-def make(project: Path, *targets: str) -> str:
-    return run(project, "make", *targets)
 
 
 def mlflow_state(project: Path) -> dict:
@@ -300,27 +279,44 @@ def test_cloud_remote_is_configured_without_credentials(project: Path, answers):
     run(project, "uv", "run", "python", "-c", f"import dvc_{answers['dvc_remote']}")
 
 
-def write_own_csv(path: Path, target: str, task: str) -> None:
-    """A learnable table with other feature names and another target column."""
+def own_table(target: str, task: str) -> list[dict[str, float | int]]:
+    """A learnable table with other feature names and another target column: integer 0/1
+    labels for classification, numbers for regression."""
     rng = random.Random(7)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["tenure", "monthly_spend", "support_calls", target])
-        for _ in range(300):
-            row = [rng.uniform(0, 60), rng.uniform(10, 120), rng.randint(0, 9)]
-            signal = row[2] * 10 - row[0] + rng.gauss(0, 5)
-            label = ("yes" if signal > 0 else "no") if task == "classification" else signal * 3
-            writer.writerow([*row, label])
+    rows = []
+    for _ in range(300):
+        row = {"tenure": rng.uniform(0, 60), "monthly_spend": rng.uniform(10, 120),
+               "support_calls": rng.randint(0, 9)}  # fmt: skip
+        signal = row["support_calls"] * 10 - row["tenure"] + rng.gauss(0, 5)
+        rows.append({**row, target: int(signal > 0) if task == "classification" else signal * 3})
+    return rows
 
 
-def test_own_csv_with_another_target_trains_without_code_changes(project: Path, answers):
-    """Pointing params.yaml at a CSV with another target column retrains through the pipeline."""
+# Own data in the format each bake is given: the README's CSV for one, Parquet for the other.
+OWN_FORMAT = {"classification": "csv", "regression": "parquet"}
+WRITE_OWN = """
+import json, sys
+import pandas as pd
+table = pd.DataFrame(json.loads(sys.argv[1]))
+path = sys.argv[2]
+table.to_csv(path, index=False) if path.endswith(".csv") else table.to_parquet(path, index=False)
+"""
+
+
+def test_own_table_with_another_target_trains_and_tests_without_code_changes(
+    project: Path, answers
+):
+    """Pointing params.yaml at an own CSV (integer labels) or Parquet file (regression), with
+    another target column and no directional tests, retrains and passes the project's tests."""
     target = "churned" if answers["task"] == "classification" else "lifetime_value"
-    write_own_csv(project / "data/external/customers.csv", target, answers["task"])
+    source = f"data/external/customers.{OWN_FORMAT[answers['task']]}"
+    (project / "data/external").mkdir(parents=True, exist_ok=True)
+    rows = json.dumps(own_table(target, answers["task"]))
+    run(project, "uv", "run", "python", "-c", WRITE_OWN, rows, source)
     params_file = project / "params.yaml"
     params = yaml.safe_load(params_file.read_text())
-    params["ingest"] = {"dataset": None, "path": "data/external/customers.csv", "target": target}
+    params["ingest"] = {"dataset": None, "path": source, "target": target}
+    params["evaluate"] = {"thresholds": {}, "directional": {}}
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
 
     output = make(project, "repro")
@@ -328,6 +324,7 @@ def test_own_csv_with_another_target_trains_without_code_changes(project: Path, 
     assert "Running stage 'train'" in output
     assert mlflow_state(project)["params"]["target"] == target
     assert json.loads((project / "metrics.json").read_text())
+    assert " passed" in make(project, "test")
 
 
 def test_setup_inside_an_ignoring_repository_makes_a_repository_of_its_own(tmp_path):

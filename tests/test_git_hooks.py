@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,35 @@ def test_committing_a_secret_is_refused(project: Path):
     """A fake AWS key in source code is caught by the offline secret scanner."""
     output = refused_commit(project, "src/settings_local.py", FAKE_SECRET)
     assert "AWS Access Key" in output
+
+
+def test_dvc_pointer_and_cruft_state_commit_past_the_secret_scan(project: Path, tmp_path):
+    """A `dvc add`-ed file's pointer and cruft's `.cruft.json` hold hashes, not secrets: they
+    commit (the scan leaves them out by design, with no re-baselining)."""
+    data = project / "data/external/patients.csv"
+    data.write_text("age,label\n42,1\n51,0\n")
+    ok(project, "uv", "run", "dvc", "add", "data/external/patients.csv")
+    created = subprocess.run(
+        [sys.executable, "-m", "cruft", "create", "--no-input", "--output-dir", str(tmp_path),
+         str(TEMPLATE)], capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    cruft_state = next(tmp_path.glob("*/.cruft.json"))
+    (project / ".cruft.json").write_text(cruft_state.read_text())
+    ok(project, "git", "add", "data/external/patients.csv.dvc", "data/external/.gitignore",
+       ".cruft.json")  # fmt: skip
+    ok(project, "git", "commit", "--quiet", "--message", "Own data and the template's state")
+    assert "data/external/patients.csv.dvc" in ok(project, "git", "ls-files")
+
+
+def test_checkout_before_the_first_repro_is_quiet(tmp_path_factory):
+    """With the hooks installed and no `make repro` yet, switching branches prints no DVC error."""
+    baked = Path(
+        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path_factory.mktemp("co")))
+    )
+    ok(baked, "make", "setup")
+    ok(baked, "git", "add", "--all")
+    ok(baked, "git", "commit", "--quiet", "--message", "Fresh project")
+    output = ok(baked, "git", "switch", "--create", "experiment")
+    assert "ERROR" not in output
+    assert "failed" not in output.lower()
