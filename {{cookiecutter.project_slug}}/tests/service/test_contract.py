@@ -91,13 +91,17 @@ def test_null_feature_is_a_missing_value_the_model_imputes(client, model, exampl
     assert np.isfinite(task.answer_values(response.json())).all()
 
 
-def test_schema_marks_every_feature_nullable(service):
-    """The published request schema says a feature may be null (a missing value)."""
+def test_schema_marks_every_feature_nullable(client, service):
+    """api_schema.json and the served OpenAPI description both say a feature may be null."""
     from {{ cookiecutter.package_name }}.api import api_schema
 
     row = api_schema(service.FEATURES)["/predict"]["request"]["features"]
     for spec in row["properties"].values():
         assert {"type": "null"} in spec["anyOf"]
+    published = client.get("/docs.json").json()["components"]["schemas"]["Row"]
+    assert published["required"] == service.FEATURES
+    for name in service.FEATURES:
+        assert {"type": "null"} in published["properties"][name]["anyOf"], name
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
