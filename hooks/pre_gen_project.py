@@ -54,10 +54,16 @@ RESERVED_PACKAGE_NAMES = frozenset(
     }
 )
 
+# Names Windows reserves for devices in every folder: a folder or package named so cannot be
+# created (or checked out) there.
+RESERVED_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(10)}
+)
+
 SLUG_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE_RE = re.compile(r"[a-z][a-z0-9_]*")
 EMAIL_RE = re.compile(
-    r"[A-Za-z0-9.!#$%&*+/=?^_`|~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+    r"[A-Za-z0-9!#$%&*+/=?^_`|~-]+(?:\.[A-Za-z0-9!#$%&*+/=?^_`|~-]+)*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
 GITHUB_OWNER_RE = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}")
 REMOTE_URL_RE = {
@@ -73,7 +79,9 @@ REMOTE_URL_HINT = {
     "local": "a folder outside the project, e.g. ../my-project-dvc-storage or /srv/dvc-storage",
 }
 TEXT_LIMITS = {"project_name": 80, "description": 300, "author_name": 100}
+# Folder and package names.
 MAX_NAME_LENGTH = 64
+MAX_URL_LENGTH = 255
 
 
 class AnswerError(ValueError):
@@ -98,25 +106,38 @@ def check_text(name: str, value: str) -> None:
         raise AnswerError(f"{name} contains a newline or control character: keep it on one line.")
 
 
-def check_slug(slug: str) -> None:
-    if len(slug) > MAX_NAME_LENGTH or not SLUG_RE.fullmatch(slug):
+def check_name_length(name: str, value: str) -> None:
+    if len(value) > MAX_NAME_LENGTH:
         raise AnswerError(
-            f"project_slug {slug!r} is not a valid slug: use lowercase letters, digits and "
-            f"single dashes, starting with a letter (at most {MAX_NAME_LENGTH} characters), "
-            "e.g. 'churn-model'."
+            f"{name} is {len(value)} characters long: at most {MAX_NAME_LENGTH} are allowed."
         )
 
 
+def check_device_name(name: str, value: str) -> None:
+    if value in RESERVED_DEVICE_NAMES:
+        raise AnswerError(
+            f"{name} {value!r} is a device name reserved by Windows: choose another name."
+        )
+
+
+def check_slug(slug: str) -> None:
+    check_name_length("project_slug", slug)
+    if not SLUG_RE.fullmatch(slug):
+        raise AnswerError(
+            f"project_slug {slug!r} is not a valid slug: use lowercase letters, digits and "
+            "single dashes, starting with a letter, e.g. 'churn-model'."
+        )
+    check_device_name("project_slug", slug)
+
+
 def check_package_name(package: str) -> None:
-    if (
-        len(package) > MAX_NAME_LENGTH
-        or not PACKAGE_RE.fullmatch(package)
-        or keyword.iskeyword(package)
-    ):
+    check_name_length("package_name", package)
+    if not PACKAGE_RE.fullmatch(package) or keyword.iskeyword(package):
         raise AnswerError(
             f"package_name {package!r} is not a valid Python package name: use lowercase letters, "
             "digits and underscores, starting with a letter, e.g. 'churn_model'."
         )
+    check_device_name("package_name", package)
     if package in sys.stdlib_module_names:
         raise AnswerError(
             f"package_name {package!r} shadows the Python standard library module of that "
@@ -152,6 +173,10 @@ def check_choice(name: str, value: str) -> None:
 
 def check_remote(kind: str, url: str, slug: str) -> None:
     """The URL must be of the chosen kind: a mismatch is a combination we do not support."""
+    if len(url) > MAX_URL_LENGTH:
+        raise AnswerError(
+            f"dvc_remote_url is {len(url)} characters long: at most {MAX_URL_LENGTH} are allowed."
+        )
     if not REMOTE_URL_RE[kind].fullmatch(url):
         raise AnswerError(
             f"dvc_remote_url {url!r} does not fit dvc_remote {kind!r}: "

@@ -42,8 +42,13 @@ HOSTILE_TEXT = {
     "percent": "100% accurate %s %(name)s",
     "tab-and-newline": "tab\there\nnew line",
     "line-separator": "one\u2028two",
+    "path-separators": "a/b\\c and ../../etc",
+    "leading-dot": ".hidden model",
+    "trailing-dot-and-space": "ends with a dot. ",
+    "device-name": "con",
     "very-long": "x" * 5000,
     "empty": "",
+    "only-spaces": "   ",
 }
 
 

@@ -60,16 +60,39 @@ INVALID_ANSWERS = [
         ("project_name", "x" * 81, "at most 80 are allowed"),
         ("description", "x" * 301, "at most 300 are allowed"),
         ("author_name", "tab\tname", "author_name contains a newline or control character"),
+        ("author_name", "", "author_name is empty"),
+        ("author_name", "x" * 101, "at most 100 are allowed"),
+        ("description", "", "description is empty"),
+        ("description", "nul\x00byte", "description contains a newline or control character"),
+        ("description", "escape\x1b[31m", "description contains a newline or control character"),
         ("project_slug", "My Project", "project_slug 'My Project' is not a valid slug"),
         ("project_slug", "../escape", "project_slug '../escape' is not a valid slug"),
         ("project_slug", "", "project_slug '' is not a valid slug"),
         ("project_slug", "double--dash", "not a valid slug"),
         ("project_slug", "9lives", "not a valid slug"),
-        ("project_slug", "a" * 65, "not a valid slug"),
+        ("project_slug", "a" * 65, "project_slug is 65 characters long: at most 64"),
+        ("project_slug", "a/b", "project_slug 'a/b' is not a valid slug"),
+        ("project_slug", "a\\b", "not a valid slug"),
+        ("project_slug", "/abs", "not a valid slug"),
+        ("project_slug", ".hidden", "not a valid slug"),
+        ("project_slug", "model.", "not a valid slug"),
+        ("project_slug", "model ", "not a valid slug"),
+        ("project_slug", "con", "project_slug 'con' is a device name reserved by Windows"),
+        ("project_slug", "aux", "is a device name reserved by Windows"),
+        ("project_slug", "com1", "is a device name reserved by Windows"),
+        ("project_slug", "lpt9", "is a device name reserved by Windows"),
         ("package_name", "my-package", "not a valid Python package name"),
         ("package_name", "2fast", "not a valid Python package name"),
         ("package_name", "class", "not a valid Python package name"),
         ("package_name", "x; import os", "not a valid Python package name"),
+        ("package_name", "a" * 65, "package_name is 65 characters long: at most 64"),
+        ("package_name", "", "not a valid Python package name"),
+        ("package_name", "pkg/sub", "not a valid Python package name"),
+        ("package_name", ".pkg", "not a valid Python package name"),
+        ("package_name", "_private", "not a valid Python package name"),
+        ("package_name", "nul", "package_name 'nul' is a device name reserved by Windows"),
+        ("package_name", "prn", "is a device name reserved by Windows"),
+        ("package_name", "com0", "is a device name reserved by Windows"),
         ("package_name", "json", "shadows the Python standard library"),
         ("package_name", "email", "shadows the Python standard library"),
         ("package_name", "sklearn", "shadows a package the project depends on"),
@@ -83,9 +106,25 @@ INVALID_ANSWERS = [
         ("author_email", "jane@localhost", "not a valid email"),
         ("author_email", "a b@example.com", "not a valid email"),
         ("author_email", 'x"@example.com', "not a valid email"),
+        ("author_email", "", "not a valid email"),
+        ("author_email", ".jane@example.com", "not a valid email"),
+        ("author_email", "jane.@example.com", "not a valid email"),
+        ("author_email", "ja..ne@example.com", "not a valid email"),
+        ("author_email", "jane@example.com.", "not a valid email"),
+        ("author_email", "jane@example.com ", "not a valid email"),
+        ("author_email", "x" * 250 + "@example.com", "not a valid email"),
         ("github_owner", "-leading-dash", "github_owner '-leading-dash' is not a valid GitHub"),
         ("github_owner", "has space", "not a valid GitHub"),
         ("github_owner", "x" * 40, "not a valid GitHub"),
+        ("github_owner", "", "not a valid GitHub"),
+        ("github_owner", "a/b", "not a valid GitHub"),
+        ("github_owner", ".dot", "not a valid GitHub"),
+        ("github_owner", "trailing-", "not a valid GitHub"),
+        ("dvc_remote_url", "", "dvc_remote_url '' does not fit dvc_remote 'local'"),
+        ("dvc_remote_url", "../" + "x" * 300, "dvc_remote_url is 303 characters long: at most 255"),
+        ("dvc_remote_url", "..\\storage", "does not fit dvc_remote 'local'"),
+        ("dvc_remote_url", "../storage.", "does not fit dvc_remote 'local'"),
+        ("dvc_remote_url", "../storage ", "does not fit dvc_remote 'local'"),
         ("python_version", "3.10", "python_version '3.10' is not supported: choose one of"),
         ("task", "clustering", "task 'clustering' is not supported"),
         ("dvc_remote", "ftp", "dvc_remote 'ftp' is not supported"),
@@ -103,6 +142,33 @@ def test_invalid_answer_is_named_in_one_line(answer: str, value: str, message: s
         pre_gen.validate(default_answers() | {answer: value})
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+# Answers at the edge of the rules that must still pass.
+VALID_ANSWERS = [
+    ("project_slug", "a" * 64),
+    ("project_slug", "con-model"),
+    ("project_slug", "com10"),
+    ("package_name", "a" * 64),
+    ("package_name", "console"),
+    ("project_name", "x" * 80),
+    ("project_name", ".hidden model"),
+    ("project_name", "ends with a dot. "),
+    ("description", "a/b\\c and ../../etc"),
+    ("author_name", "con"),
+    ("author_email", "jane.q.doe+ml@mail.example.co.uk"),
+    ("github_owner", "x" * 39),
+]
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [pytest.param(*case, id=f"{case[0]}={case[1][:20]!r}") for case in VALID_ANSWERS],
+)
+def test_answer_at_the_edge_of_the_rules_is_accepted(answer: str, value: str):
+    """Names at the length limits, device names inside longer names, and dots, slashes or
+    trailing spaces in free text all pass."""
+    pre_gen.validate(default_answers() | {answer: value})
 
 
 @pytest.mark.parametrize(
