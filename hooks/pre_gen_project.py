@@ -3,7 +3,9 @@
 On a bad answer this prints one line naming the answer and what is allowed, then exits 1:
 cookiecutter then deletes the half-made project folder. The answers are read as JSON, each on
 its own line inside a raw string, so no answer (quotes, backslashes, code) can break this file.
-Kept self-contained: cookiecutter hooks cannot import template-local modules.
+Kept self-contained: cookiecutter hooks cannot import template-local modules. The template's
+Jinja extension (local_extensions.AnswerCheck) runs this file's `validate` at the end of
+prompting, before the project folder exists; this hook is the gate for runs that skip prompting.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ REMOTE_URL_HINT = {
     "local": "a folder outside the project, e.g. ../my-project-dvc-storage or /srv/dvc-storage",
 }
 TEXT_LIMITS = {"project_name": 80, "description": 300, "author_name": 100}
-# Folder and package names.
+# Folder and package names; cookiecutter.json caps the slug it derives from the name to match.
 MAX_NAME_LENGTH = 64
 MAX_URL_LENGTH = 255
 

@@ -82,11 +82,25 @@ def test_hostile_text_renders_into_parseable_files(cookies, text: str):
     assert yaml.safe_load((path / "params.yaml").read_text())["registry"]["model_name"]
 
 
-def run_cookiecutter(output: Path, *answers: str) -> subprocess.CompletedProcess[str]:
-    """The real command line, non-interactive, baking into `output`."""
-    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(output)]
+def run_cookiecutter(tmp_path: Path, *answers: str) -> subprocess.CompletedProcess[str]:
+    """The real command line, non-interactive, baking into `tmp_path / "out"`."""
+    (tmp_path / "out").mkdir()
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path / "out")]
     return subprocess.run(
         [*command, str(TEMPLATE), *answers], capture_output=True, text=True, check=False
+    )
+
+
+def output_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """Everything the command printed, stdout then stderr, line by line."""
+    return (result.stdout + result.stderr).splitlines()
+
+
+def left_behind(tmp_path: Path) -> list[str]:
+    """What a run left in the output folder, or beside it (a slug like `../x` escapes it)."""
+    out = tmp_path / "out"
+    return sorted(
+        path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path != out
     )
 
 
@@ -95,44 +109,62 @@ def test_hostile_text_that_breaks_rules_is_refused_without_a_folder(tmp_path, te
     """Empty, multi-line or overlong text stops generation with one ERROR line and no folder."""
     result = run_cookiecutter(tmp_path, f"description={text}")
     assert result.returncode != 0
-    assert [line for line in result.stderr.splitlines() if line.startswith("ERROR:")] != []
-    assert list(tmp_path.iterdir()) == []
+    assert [line[:19] for line in output_lines(result)] == ["ERROR: description "]
+    assert left_behind(tmp_path) == []
 
 
-@pytest.mark.parametrize(
-    ("answers", "message"),
-    [
-        (["package_name=pandas"], "ERROR: package_name 'pandas' shadows a package"),
-        (["project_slug=../escape"], "ERROR: project_slug '../escape' is not a valid slug"),
-        (["author_email=not-an-email"], "ERROR: author_email 'not-an-email' is not a valid"),
-        (
-            ["dvc_remote=s3", "dvc_remote_url=gs://bucket/x"],
-            "ERROR: dvc_remote_url 'gs://bucket/x' does not fit dvc_remote 's3'",
-        ),
-    ],
-    ids=["shadowing-package", "path-traversal-slug", "bad-email", "remote-kind-mismatch"],
-)
+CLI_REFUSALS = {
+    "shadowing-package": (["package_name=pandas"], "package_name 'pandas' shadows a package"),
+    "bad-email": (["author_email=not-an-email"], "author_email 'not-an-email' is not a valid"),
+    "remote-kind-mismatch": (
+        ["dvc_remote=s3", "dvc_remote_url=gs://bucket/x"],
+        "dvc_remote_url 'gs://bucket/x' does not fit dvc_remote 's3'",
+    ),
+    "name-too-long-for-a-folder": (
+        ["project_name=" + "x" * 300],
+        "project_name is 300 characters long: at most 80",
+    ),
+    "slug-too-long": (["project_slug=" + "a" * 300], "project_slug is 300 characters long"),
+    "slug-with-slash": (["project_slug=a/b"], "project_slug 'a/b' is not a valid slug"),
+    "slug-climbing-out": (["project_slug=../escape"], "project_slug '../escape' is not a valid"),
+    "slug-with-backslash": (["project_slug=a\\b"], "project_slug 'a\\\\b' is not a valid slug"),
+    "slug-absolute": (["project_slug=/tmp/x"], "project_slug '/tmp/x' is not a valid slug"),
+    "slug-leading-dot": (["project_slug=.hidden"], "project_slug '.hidden' is not a valid slug"),
+    "slug-trailing-dot": (["project_slug=model."], "project_slug 'model.' is not a valid slug"),
+    "slug-trailing-space": (["project_slug=model "], "project_slug 'model ' is not a valid slug"),
+    "slug-empty": (["project_slug="], "project_slug '' is not a valid slug"),
+    "slug-device-name": (["project_slug=con"], "project_slug 'con' is a device name reserved"),
+    "slug-serial-port": (["project_slug=com1"], "project_slug 'com1' is a device name reserved"),
+    "package-device-name": (["package_name=nul"], "package_name 'nul' is a device name reserved"),
+    "package-with-slash": (["package_name=a/b"], "package_name 'a/b' is not a valid Python"),
+    "package-leading-dot": (["package_name=.pkg"], "package_name '.pkg' is not a valid Python"),
+    "name-only-symbols": (["project_name=🚀"], "project_slug '' is not a valid slug"),
+    "owner-with-slash": (["github_owner=a/b"], "github_owner 'a/b' is not a valid GitHub"),
+    "remote-url-too-long": (
+        ["dvc_remote_url=../" + "x" * 300],
+        "dvc_remote_url is 303 characters long",
+    ),
+}
+
+
+@pytest.mark.parametrize(("answers", "message"), CLI_REFUSALS.values(), ids=CLI_REFUSALS.keys())
 def test_cli_refuses_bad_answer_in_one_line_and_leaves_nothing(tmp_path, answers, message):
-    """The cookiecutter command exits non-zero, prints our one ERROR line and creates no folder."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "cookiecutter",
-            "--no-input",
-            "-o",
-            str(tmp_path),
-            str(TEMPLATE),
-            *answers,
-        ],
-        capture_output=True,
-        text=True,
-    )
+    """The cookiecutter command exits non-zero, prints only our ERROR line (no traceback) and
+    leaves no folder in the output directory or beside it."""
+    result = run_cookiecutter(tmp_path, *answers)
     assert result.returncode != 0
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
-    assert len(error_lines) == 1
-    assert error_lines[0].startswith(message)
-    assert list(tmp_path.iterdir()) == []
+    lines = output_lines(result)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"ERROR: {message}")
+    assert left_behind(tmp_path) == []
+
+
+def test_longest_project_name_bakes_into_a_capped_folder(cookies):
+    """An 80-character name (the limit) bakes; the slug derived from it is cut to 64."""
+    result = cookies.bake(extra_context={"project_name": "Model " + "x" * 74})
+    assert result.exit_code == 0, result.exception
+    assert result.project_path.name == "model-" + "x" * 58
+    assert (result.project_path / "src" / ("model_" + "x" * 58) / "__init__.py").exists()
 
 
 @pytest.mark.parametrize(

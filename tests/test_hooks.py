@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from cookiecutter.environment import StrictEnvironment
+from cookiecutter.exceptions import FailedHookException
 
+import local_extensions
 from tests.helpers import HOSTILE_TEXT, TEMPLATE, default_answers, load_hook
 
 pre_gen = load_hook("pre_gen_project")
@@ -169,6 +172,49 @@ def test_answer_at_the_edge_of_the_rules_is_accepted(answer: str, value: str):
     """Names at the length limits, device names inside longer names, and dots, slashes or
     trailing spaces in free text all pass."""
     pre_gen.validate(default_answers() | {answer: value})
+
+
+# A name -> the slug cookiecutter.json derives from it.
+DERIVED_SLUGS = {
+    "longest-name": ("Model " + "x" * 74, "model-" + "x" * 58),
+    "path-in-name": ("../a/b\\c", "a-b-c"),
+    "leading-dot": (".hidden model", "hidden-model"),
+    "trailing-dot-and-space": ("Churn model. ", "churn-model"),
+    "unicode": ("D\u00e9tection d\u2019anomalies", "detection-danomalies"),
+}
+
+
+@pytest.mark.parametrize(("name", "slug"), DERIVED_SLUGS.values(), ids=DERIVED_SLUGS.keys())
+def test_slug_derived_from_a_long_or_odd_name_is_valid(name: str, slug: str):
+    """The default slug and package name derived from any accepted name pass the checks."""
+    answers = default_answers(project_name=name)
+    assert (answers["project_slug"], answers["package_name"]) == (slug, slug.replace("-", "_"))
+    pre_gen.validate(answers)
+
+
+def test_answer_check_is_the_last_variable():
+    """cookiecutter.json renders the answer check after every answer, before any folder exists."""
+    variables = list(json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8")))
+    last_answer = max(variables.index(name) for name in ANSWER_NAMES)
+    assert variables.index("__answers_checked") > last_answer
+
+
+def test_answer_check_refuses_with_the_hooks_one_line():
+    """The extension's check raises the hook's message as one ERROR line."""
+    with pytest.raises(local_extensions.AnswerRefused) as error:
+        local_extensions.check_answers(default_answers() | {"project_slug": "a/b"})
+    assert str(error.value).startswith("ERROR: project_slug 'a/b' is not a valid slug")
+    assert "\n" not in str(error.value)
+
+
+def test_answer_check_is_an_error_cookiecutter_prints_in_one_line():
+    """The refusal is a FailedHookException, which cookiecutter's CLI prints without traceback."""
+    assert issubclass(local_extensions.AnswerRefused, FailedHookException)
+
+
+def test_answer_check_renders_as_nothing_for_good_answers():
+    """Valid answers pass the extension's check, which leaves no text behind."""
+    assert local_extensions.check_answers(default_answers()) == ""
 
 
 @pytest.mark.parametrize(
