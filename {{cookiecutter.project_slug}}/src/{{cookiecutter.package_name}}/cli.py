@@ -2,7 +2,7 @@
 
 `python -m <package>.cli <command>`; pipeline stages run through DVC (`make repro`).
 
-Expected failures print one line and exit 2 (`errors.run_command`). Each command imports what
+Expected failures print one line and exit 1 (`errors.run_command`). Each command imports what
 it uses when it runs, so a command pays only for its own libraries.
 """
 
@@ -43,6 +43,13 @@ def bento_model(args: argparse.Namespace) -> int:
     from .registry import bento_store
 
     bento_store.main(load_params(args.params))
+    return 0
+
+
+def bento_tag(args: argparse.Namespace) -> int:
+    from .registry import bento_store
+
+    print(bento_store.latest_bento(load_params(args.params).registry.model_name))
     return 0
 
 
@@ -87,6 +94,7 @@ COMMANDS: dict[str, tuple[str, Command, tuple[str, ...]]] = {
                  register, ()),
     "promote": ("make MODEL_VERSION (already registered) the champion: a rollback", promote, ()),
     "bento-model": ("import the champion into the BentoML model store", bento_model, ()),
+    "bento-tag": ("print the tag of the latest bento (what `make serve` serves)", bento_tag, ()),
     "model-name": ("print the registered model's name (params.yaml)", model_name, ()),
     "report": ("report this branch's model against a base ref", report,
                ("--base", "--plots-url", "--out")),

@@ -6,8 +6,16 @@ Everything else calls these functions and gets plain values back, never MLflow o
 from __future__ import annotations
 
 import os
+import signal
+import sqlite3
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import mlflow
@@ -19,7 +27,7 @@ from mlflow.models import infer_signature
 
 from . import git
 from .data_io import md5
-from .errors import PipelineError
+from .errors import PipelineError, Terminated
 from .paths import DVC_LOCK
 from .vocabulary import (
     GIT_COMMIT_TAG,
@@ -41,6 +49,13 @@ SQLITE_PREFIX = "sqlite:///"
 INPUT_EXAMPLE_ROWS = 5
 # MLflow stores scikit-learn models with skops, which loads only types its caller trusts.
 TRUSTED_TYPE_PREFIXES = ("numpy.", "scipy.", "sklearn.")
+# MLflow retries a request to a tracking server for minutes (MLFLOW_HTTP_REQUEST_MAX_RETRIES,
+# MLFLOW_HTTP_REQUEST_TIMEOUT: right for a rate-limited server, silent for one that is down), so
+# one request without retries asks first whether anything answers at all.
+SERVER_TIMEOUT_ENV = "TRACKING_SERVER_TIMEOUT"
+DEFAULT_SERVER_TIMEOUT = 5.0
+# What a run holds when it was interrupted, as opposed to failed.
+KILLED, FAILED, FINISHED = "KILLED", "FAILED", "FINISHED"
 
 
 @dataclass(frozen=True)
@@ -50,10 +65,79 @@ class Run:
     tags: dict[str, str]
 
 
-def configure() -> str:
+def configure(*, create: bool = True) -> str:
+    """Point MLflow at the configured store once it is known to answer.
+
+    `create=False` is for commands that only read the registry: a local store that does not
+    exist is then an error, not an empty database left behind.
+    """
     uri = os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    if uri.startswith(SQLITE_PREFIX):
+        check_sqlite_store(Path(uri.removeprefix(SQLITE_PREFIX)), create=create)
+    elif uri.startswith(("http://", "https://")):
+        check_server(uri, server_timeout(os.environ.get(SERVER_TIMEOUT_ENV)))
     mlflow.set_tracking_uri(uri)
     return uri
+
+
+def server_timeout(setting: str | None) -> float:
+    """Seconds to wait for a tracking server's first answer (TRACKING_SERVER_TIMEOUT)."""
+    if not setting:
+        return DEFAULT_SERVER_TIMEOUT
+    try:
+        seconds = float(setting)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise PipelineError(f"{SERVER_TIMEOUT_ENV}={setting!r}: set it to seconds above 0")
+    return seconds
+
+
+def check_server(uri: str, timeout: float) -> None:
+    """An MLflow server answers `/health` (no credentials needed); one behind an authenticating
+    proxy at least answers 401/403. Anything else is no tracking server."""
+    health = f"{uri.rstrip('/')}/health"
+    try:
+        # S310: the scheme is http(s), checked by the caller.
+        with urllib.request.urlopen(health, timeout=timeout):  # noqa: S310
+            return
+    except urllib.error.HTTPError as error:
+        if error.code in (401, 403):
+            return
+        problem = f"answers GET {health} with HTTP {error.code}, so it is no MLflow server"
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+            problem = f"does not answer within {timeout:g} s ({SERVER_TIMEOUT_ENV} sets the wait)"
+        else:
+            problem = f"does not answer ({reason})"
+    raise PipelineError(
+        f"the MLflow tracking server {uri} {problem}: start it (`make stack-up`), correct "
+        "MLFLOW_TRACKING_URI, or unset it to use the local store"
+    )
+
+
+def check_sqlite_store(database: Path, *, create: bool) -> None:
+    """A local store is a readable SQLite database, or absent (then MLflow creates it)."""
+    if not database.is_file():
+        if not create:
+            raise PipelineError(
+                f"no MLflow store at {database}, so no registered model: run `make register` "
+                "first (or set MLFLOW_TRACKING_URI to the store that has it)"
+            )
+        return
+    # Read-only: a broken file is reported as it is, never "repaired" or extended.
+    readonly = f"{database.resolve().as_uri()}?mode=ro"
+    try:
+        with closing(sqlite3.connect(readonly, uri=True)) as connection:
+            verdict = str(connection.execute("PRAGMA quick_check").fetchone()[0])
+    except sqlite3.Error as error:
+        verdict = str(error)
+    if verdict != "ok":
+        raise PipelineError(
+            f"the MLflow store {database} is unreadable ({verdict}): restore it from a backup, "
+            f"or move it aside (`mv {database} {database}.broken`) to start an empty store"
+        )
 
 
 def experiment_id(name: str) -> str:
@@ -143,12 +227,46 @@ def log_model_run(
 
     The run is tagged with the file's md5, which is how it is found again (`training_run`).
     """
-    with mlflow.start_run(experiment_id=experiment_id(experiment)) as run:
+    with started_run(experiment=experiment) as run_id:
         mlflow.log_params(params)
-        mlflow.set_tags({**tags, MODEL_MD5_TAG: md5(model_file)})
+        mlflow.set_tags(tags)
         mlflow.log_metrics(metrics)
-        mlflow.set_tag(MODEL_URI_TAG, log_model(model, X.head(INPUT_EXAMPLE_ROWS)))
-    return run_of(run.info.run_id)
+        model_uri = log_model(model, X.head(INPUT_EXAMPLE_ROWS))
+        # Tagged with the file's md5 last: a run is found only once it holds the whole model.
+        mlflow.set_tags({MODEL_URI_TAG: model_uri, MODEL_MD5_TAG: md5(model_file)})
+    return run_of(run_id)
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signal.Signals(signum).name)
+
+
+@contextmanager
+def started_run(*, experiment: str | None = None, run_id: str | None = None) -> Iterator[str]:
+    """Start a run in `experiment` (or reopen `run_id`), yield its id and end it on every way
+    out: FINISHED, FAILED on an error, KILLED on Ctrl-C or SIGTERM, which DVC and CI runners
+    send to stop a job and which would otherwise leave the run RUNNING for good. A reopened run
+    already holds its model: it stays FINISHED whatever happens."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if main else None
+    failed, killed = (FINISHED, FINISHED) if run_id else (FAILED, KILLED)
+    status, started = failed, False
+    try:
+        if run_id is None:
+            run_id = mlflow.start_run(experiment_id=experiment_id(str(experiment))).info.run_id
+        else:
+            mlflow.start_run(run_id=run_id)
+        started = True
+        yield str(run_id)
+        status = FINISHED
+    except (KeyboardInterrupt, Terminated):
+        status = killed
+        raise
+    finally:
+        if started:
+            mlflow.end_run(status)
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def run_of(run_id: str) -> Run:
@@ -159,7 +277,7 @@ def run_of(run_id: str) -> Run:
 
 def log_to_run(run_id: str, metrics: dict[str, float], files: list[Path], folder: str) -> None:
     """Add metrics and files (under `folder` in its artifacts) to an existing run."""
-    with mlflow.start_run(run_id=run_id):
+    with started_run(run_id=run_id):
         mlflow.log_metrics(metrics)
         for path in files:
             mlflow.log_artifact(str(path), artifact_path=folder)
@@ -168,15 +286,20 @@ def log_to_run(run_id: str, metrics: dict[str, float], files: list[Path], folder
 # The training run is found by the md5 of the model file it produced: the pipeline's outputs stay
 # byte-reproducible (no run id in a DVC output) and any store that saw the training knows the run.
 def training_run(model_md5: str) -> Run | None:
-    """The latest run, in any experiment, that logged the model file with this md5."""
+    """The latest finished run, in any experiment, that logged the model file with this md5.
+
+    An interrupted or failed run (RUNNING after a SIGKILL, KILLED, FAILED) may lack the model:
+    it is never the one returned.
+    """
     runs = mlflow.search_runs(
         search_all_experiments=True,
-        filter_string=f"tags.{MODEL_MD5_TAG} = '{model_md5}'",
+        filter_string=f"tags.{MODEL_MD5_TAG} = '{model_md5}' and attributes.status = '{FINISHED}'",
         order_by=["attributes.start_time DESC"],
-        max_results=1,
+        max_results=10,
         output_format="list",
     )
-    return run_of(runs[0].info.run_id) if runs else None
+    complete = [run for run in runs if MODEL_URI_TAG in run.data.tags]
+    return run_of(complete[0].info.run_id) if complete else None
 
 
 def recent_runs(limit: int = 10) -> list[dict[str, Any]]:

@@ -11,12 +11,13 @@ from {{ cookiecutter.package_name }} import tracking
 from {{ cookiecutter.package_name }}.data_io import md5, write_json, write_table
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.metrics import evaluate_model
-from {{ cookiecutter.package_name }}.paths import METRICS_FILE, MODEL_FILE, TEST_DATA
-from {{ cookiecutter.package_name }}.registry import promote, register
+from {{ cookiecutter.package_name }}.paths import DVC_LOCK, METRICS_FILE, MODEL_FILE, TEST_DATA
+from {{ cookiecutter.package_name }}.registry import bento_store, promote, register
 from {{ cookiecutter.package_name }}.stages.train import run_params
 from {{ cookiecutter.package_name }}.vocabulary import (
     CHALLENGER,
     CHAMPION,
+    MODEL_MD5_TAG,
     SOURCE_DVC,
     SOURCE_TAG,
 )
@@ -86,3 +87,50 @@ def test_promote_refuses_an_unknown_version(trained_run):
     """Rolling back to a version the registry does not hold fails with a clear message."""
     with pytest.raises(PipelineError, match="has no version '9'"):
         promote.run("registry-test", "9")
+
+
+def test_register_relogs_a_model_whose_only_run_was_interrupted(trained_run, params, model):
+    """A run left RUNNING without its model (training killed) is skipped: the DVC output is
+    logged again and registered, instead of failing on the missing model URI."""
+    from mlflow import MlflowClient
+
+    joblib.dump(copy.deepcopy(model).set_params(verbose=2), MODEL_FILE)
+    experiment = tracking.experiment_id(params.train.experiment)
+    interrupted = MlflowClient().create_run(experiment, tags={MODEL_MD5_TAG: md5(MODEL_FILE)})
+    version, _ = register.run(registry_params(params, "interrupted-test", margin=0.0))
+    registered = tracking.run_of_version("interrupted-test", version)
+    assert registered.run_id != interrupted.info.run_id
+    assert registered.tags[SOURCE_TAG] == SOURCE_DVC
+
+
+def test_register_refuses_a_model_file_dvc_lock_does_not_record(trained_run, params):
+    """A model file other than the pipeline's recorded output (a training stopped after
+    writing it) is not registered with the old metrics: run the pipeline first."""
+    DVC_LOCK.write_text(
+        "schema: '2.0'\nstages:\n  train:\n    cmd: x\n    outs:\n"
+        f"    - path: {MODEL_FILE.as_posix()}\n      md5: {'0' * 32}\n"
+    )
+    with pytest.raises(PipelineError, match="run `make repro` first"):
+        register.run(registry_params(params, "stale-test"))
+
+
+def test_register_without_a_model_file_says_to_run_the_pipeline(tmp_path, monkeypatch, params):
+    """No models/model.joblib yet: one line saying to run `make repro`."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PipelineError, match=r"model\.joblib is missing: run `make repro` first"):
+        register.run(params)
+
+
+def test_serving_without_a_bento_points_to_make_build():
+    """`make serve` before any `make build`: the missing bento is named with the fix."""
+    with pytest.raises(PipelineError, match=r"no bento 'never-built'.*run `make build` first"):
+        bento_store.latest_bento("never-built")
+
+
+def test_bento_model_without_a_store_says_to_register_first(tmp_path, monkeypatch):
+    """Importing the champion from a store that does not exist leaves no empty store behind."""
+    database = tmp_path / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{database}")
+    with pytest.raises(PipelineError, match="run `make register` first"):
+        bento_store.import_champion("no-store-test")
+    assert not database.exists()

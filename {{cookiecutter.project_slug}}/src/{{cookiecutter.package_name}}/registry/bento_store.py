@@ -7,6 +7,7 @@ which version it serves; the MLflow version, run id, git commit and data hash be
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def import_champion(model_name: str) -> str:
     """Import `models:/<model_name>@champion` into the store; return the stored model's tag."""
     import bentoml
 
-    tracking.configure()
+    tracking.configure(create=False)
     version = tracking.version_with_alias(model_name, CHAMPION)
     if version is None:
         raise PipelineError(f"no @{CHAMPION} for model {model_name!r}: run `make register` first")
@@ -64,6 +65,19 @@ def latest_labels(model_name: str) -> dict[str, str]:
         return dict(bentoml.models.get(f"{model_name}:latest").info.labels)
     except bentoml.exceptions.NotFound:
         raise PipelineError(f"no {model_name!r} in the BentoML store: run `make build`") from None
+
+
+def latest_bento(name: str) -> str:
+    """The tag of the bento `make serve` serves: the latest one built under this name."""
+    import bentoml
+
+    try:
+        return str(bentoml.get(f"{name}:latest").tag)
+    except bentoml.exceptions.NotFound:
+        home = os.environ.get("BENTOML_HOME", "~/bentoml")
+        raise PipelineError(
+            f"no bento {name!r} in the BentoML store ({home}): run `make build` first"
+        ) from None
 
 
 def main(params: Params) -> None:

@@ -15,7 +15,7 @@ from ..vocabulary import CHALLENGER, CHAMPION
 
 
 def run(name: str, version: str) -> None:
-    tracking.configure()
+    tracking.configure(create=False)
     aliases = tracking.aliases_of(name, version)
     previous = tracking.version_with_alias(name, CHAMPION)
     tracking.set_alias(name, CHAMPION, version)

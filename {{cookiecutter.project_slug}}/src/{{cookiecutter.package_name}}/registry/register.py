@@ -6,13 +6,16 @@ test set, by more than `registry.min_improvement`; otherwise it becomes `challen
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import joblib
 
 from .. import metrics, tracking
 from ..config import Params
 from ..data_contract import split_features_target
 from ..data_io import md5, read_json, read_table
-from ..paths import METRICS_FILE, MODEL_FILE, TEST_DATA
+from ..errors import PipelineError
+from ..paths import DVC_LOCK, METRICS_FILE, MODEL_FILE, TEST_DATA
 from ..stages.train import run_params
 from ..vocabulary import (
     CHAMPION,
@@ -22,6 +25,7 @@ from ..vocabulary import (
     SOURCE_TAG,
     TEST_PREFIX,
     VERDICT_TAG,
+    dvc_output_tag,
 )
 
 
@@ -53,16 +57,32 @@ def log_pipeline_model(params: Params) -> tracking.Run:
         metrics={f"{TEST_PREFIX}{name}": value for name, value in scores.items()},
     )  # fmt: skip
     print(
-        f"register: no run in this store trained {MODEL_FILE}; logged the DVC output as run "
-        f"{run.run_id} in experiment {run.experiment!r}"
+        f"register: no finished run in this store logged {MODEL_FILE}; logged the DVC output "
+        f"as run {run.run_id} in experiment {run.experiment!r}"
     )
     return run
 
 
+def check_pipeline_output(model_md5: str, lock_file: Path = DVC_LOCK) -> None:
+    """The model file must be the one dvc.lock records, so metrics.json scores this model: a
+    training stopped after writing the file, or a model trained outside DVC, is not it."""
+    key = dvc_output_tag("train", MODEL_FILE.as_posix())
+    recorded = tracking.dvc_lock_hashes(lock_file).get(key)
+    if recorded is not None and recorded != model_md5:
+        raise PipelineError(
+            f"{MODEL_FILE} is not the model {lock_file} records (training was interrupted or ran "
+            "outside the pipeline): run `make repro` first"
+        )
+
+
 def run(params: Params) -> tuple[str, str]:
     registry, target = params.registry, params.ingest.target
+    model_md5 = md5(MODEL_FILE) if MODEL_FILE.is_file() else None
+    if model_md5 is None:
+        raise PipelineError(f"{MODEL_FILE} is missing: run `make repro` first")
+    check_pipeline_output(model_md5)
     tracking.configure()
-    trained = tracking.training_run(md5(MODEL_FILE)) or log_pipeline_model(params)
+    trained = tracking.training_run(model_md5) or log_pipeline_model(params)
     candidate = read_json(METRICS_FILE)[registry.metric]
     name = registry.model_name
     current = tracking.version_with_alias(name, CHAMPION)
