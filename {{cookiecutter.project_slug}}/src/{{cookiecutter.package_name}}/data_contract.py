@@ -59,11 +59,34 @@ def describe_failures(failure_cases: pd.DataFrame) -> str:
     )
 
 
+def not_numbers(series: pd.Series) -> pd.Series:
+    """The values of a column that are neither a number nor missing."""
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return series.iloc[:0]
+    return series[pd.to_numeric(series, errors="coerce").isna() & series.notna()]
+
+
+def check_numeric(df: pd.DataFrame, target: str) -> None:
+    """Name the first column that must be numeric and is not, with a value from it: the
+    schema's own report of a failed coercion names a pattern and a dtype, not the column."""
+    numeric = [column for column in df.columns if column != target or task.NUMERIC_TARGET]
+    for column in numeric:
+        bad = not_numbers(df[column])
+        if len(bad):
+            role = "the target" if column == target else "a feature"
+            raise DataContractError(
+                f"column {column!r} ({role}) is not numeric: {bad.iloc[0]!r} is not a number "
+                f"({len(bad)} such values); convert or drop the column (an empty cell is a "
+                "missing value)"
+            )
+
+
 def validate(df: pd.DataFrame, target: str) -> pd.DataFrame:
     """Return `df` with features coerced to float, or raise listing every broken rule."""
     if target not in df.columns:
         columns = ", ".join(map(str, df.columns))
         raise DataContractError(f"target column {target!r} not found; columns are: {columns}")
+    check_numeric(df, target)
     try:
         # In place: the checked table is the one that is written on (a copy would double the
         # memory of a large table).

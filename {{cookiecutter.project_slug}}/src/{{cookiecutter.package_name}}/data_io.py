@@ -36,8 +36,17 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"{path} not found")
     if path.suffix.lower() == ".csv":
-        return pd.read_csv(path)
-    table = pq.read_table(path, memory_map=True)
+        try:
+            return pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            empty = f"{path} is empty (no header row, no data): export the table again"
+            raise DataError(empty) from None
+        except pd.errors.ParserError as error:
+            raise DataError(f"{path} is not a readable CSV table: {error}".strip()) from None
+    try:
+        table = pq.read_table(path, memory_map=True)
+    except pa.ArrowInvalid as error:
+        raise DataError(f"{path} is not a readable Parquet table: {error}") from None
     # Arrow's columns are freed as they become pandas' (half the peak), and Arrow's allocator
     # hands the decoding buffers back: otherwise a 250 MB table keeps about 800 MB resident.
     df = table.to_pandas(split_blocks=True, self_destruct=True)

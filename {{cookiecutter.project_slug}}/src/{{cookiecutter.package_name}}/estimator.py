@@ -27,8 +27,19 @@ def make_estimator(name: str, hyperparameters: dict[str, Any], seed: int) -> Any
     if unknown:
         rejected = ", ".join(unknown)
         raise ParamsError(f"train.hyperparameters: {rejected} not accepted by {estimator.__name__}")
+    for key, value in hyperparameters.items():
+        check_hyperparameter(estimator, key, value)
     seeded = {"random_state": seed} if "random_state" in accepted else {}
     return estimator(**{**seeded, **hyperparameters})
+
+
+def check_hyperparameter(estimator: type, key: str, value: Any) -> None:
+    """A value of the wrong type or range fails here, naming its params.yaml key, instead of
+    deep inside `fit`. scikit-learn's own declared constraints decide (`_validate_params`)."""
+    try:
+        estimator(**{key: value})._validate_params()
+    except (TypeError, ValueError) as error:  # scikit-learn's InvalidParameterError is both
+        raise ParamsError(f"train.hyperparameters.{key}: {error}") from None
 
 
 def build_pipeline(params: TrainParams) -> Pipeline:

@@ -41,6 +41,18 @@ def test_text_feature_is_named():
         validate(table(weight=["heavy"] * ROWS), "label")
 
 
+def test_text_feature_shows_its_first_bad_value_without_schema_jargon():
+    """Numbers stored as text pass; the first value that is no number is quoted, with a count."""
+    values = ["1.5"] * (ROWS - 2) + ["heavy", "n/a"]
+    with pytest.raises(DataContractError) as raised:
+        validate(table(weight=values), "label")
+    message = str(raised.value)
+    assert message.startswith("column 'weight' (a feature) is not numeric: 'heavy' is not a number")
+    assert "(2 such values)" in message
+    assert "(?!" not in message
+    assert "float64" not in message
+
+
 def test_infinite_feature_is_named():
     """An infinite feature value is reported with the failing check."""
     values = np.ones(ROWS)

@@ -86,3 +86,19 @@ def test_json_outputs_are_byte_stable(tmp_path):
     write_json({"a": [1.5], "b": 1}, tmp_path / "two.json")
     assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
     assert read_json(tmp_path / "one.json") == {"a": [1.5], "b": 1}
+
+
+def test_empty_csv_is_reported_in_one_line(tmp_path):
+    """A 0-byte CSV is named as empty, not a pandas parser error."""
+    path = tmp_path / "customers.csv"
+    path.write_bytes(b"")
+    with pytest.raises(DataError, match=r"customers\.csv is empty"):
+        read_table(path)
+
+
+def test_unreadable_parquet_is_reported(tmp_path):
+    """A file that is not Parquet inside is named as unreadable."""
+    path = tmp_path / "customers.parquet"
+    path.write_bytes(b"not parquet at all")
+    with pytest.raises(DataError, match=r"customers\.parquet is not a readable Parquet table"):
+        read_table(path)

@@ -37,3 +37,16 @@ def test_pipeline_imputes_then_scales_then_predicts(params):
     """The pipeline's steps are imputation, scaling and the configured estimator."""
     pipeline = build_pipeline(params.train)
     assert [name for name, _ in pipeline.steps] == ["impute", "scale", "model"]
+
+
+def test_hyperparameter_of_the_wrong_type_is_named_with_its_key():
+    """A value scikit-learn's own constraints reject fails before training, naming the key."""
+    with pytest.raises(ParamsError, match=r"^train\.hyperparameters\.n_estimators: .*'abc'"):
+        make_estimator("random_forest", {"n_estimators": "abc"}, seed=0)
+
+
+def test_configured_hyperparameters_pass_the_estimators_constraints(params):
+    """The configured hyperparameters are accepted and reach the estimator unchanged."""
+    chosen = params.train.hyperparameters
+    estimator = make_estimator(params.train.estimator, chosen, seed=0)
+    assert {key: estimator.get_params()[key] for key in chosen} == chosen
