@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -165,6 +167,28 @@ def test_second_repro_changes_nothing(project: Path):
     assert "up to date" in run(project, "uv", "run", "dvc", "status")
 
 
+def test_wrong_hyperparameter_type_stops_repro_in_one_line_then_fixed_params_recover(
+    project: Path,
+):
+    """A hyperparameter of the wrong type stops `make repro` at train with one line naming its
+    key; with the value put back, the next repro restores the very same model."""
+    params_file, model_file = project / "params.yaml", project / "models/model.joblib"
+    original, model = params_file.read_text(), model_file.read_bytes()
+    params = yaml.safe_load(original)
+    key = next(iter(params["train"]["hyperparameters"]))
+    params["train"]["hyperparameters"][key] = "abc"
+    try:
+        params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+        failed = attempt(project, "make", "repro")
+    finally:
+        params_file.write_text(original)
+    assert failed.returncode != 0
+    assert f"train: train.hyperparameters.{key}: " in failed.stdout
+    assert "Traceback" not in failed.stdout
+    make(project, "repro")
+    assert model_file.read_bytes() == model
+
+
 def test_training_run_is_tracked_with_lineage(project: Path):
     """The MLflow run holds params, test metrics, lineage tags, signature and input example."""
     state = mlflow_state(project)
@@ -189,6 +213,18 @@ def test_metrics_target_shows_scores(project: Path):
     assert "metrics.json" in make(project, "metrics")
 
 
+def test_register_against_an_unreachable_tracking_server_fails_fast_in_one_line(project: Path):
+    """`make register` with MLFLOW_TRACKING_URI on a closed port names the server in seconds,
+    instead of minutes of retries and a traceback."""
+    uri = f"http://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    result = attempt(project, "make", "register", MLFLOW_TRACKING_URI=uri)
+    assert time.monotonic() - started < 15
+    assert result.returncode != 0
+    assert f"register: the MLflow tracking server {uri} does not answer" in result.stdout
+    assert "Traceback" not in result.stdout
+
+
 def test_register_twice_promotes_then_keeps_champion(project: Path):
     """The first registration becomes champion; the same model again only challenger."""
     assert "-> @champion" in make(project, "register")
@@ -203,6 +239,26 @@ def post(url: str, body: object) -> object:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
+
+
+def test_serve_before_build_points_to_make_build(project: Path):
+    """`make serve` with no bento yet stops in one line that says to run `make build`."""
+    result = attempt(project, "make", "serve", f"PORT={free_port()}", timeout=120)
+    assert result.returncode != 0
+    assert "run `make build` first" in result.stdout
+    assert "Traceback" not in result.stdout
+
+
+def test_build_without_a_tracking_store_says_to_register_and_creates_none(
+    project: Path, tmp_path: Path
+):
+    """`make build` against a local store that does not exist stops before BentoML, saying
+    there is no registered model, and leaves no empty database behind."""
+    database = tmp_path / "mlflow.db"
+    result = attempt(project, "make", "build", MLFLOW_TRACKING_URI=f"sqlite:///{database}")
+    assert result.returncode != 0
+    assert "no registered model: run `make register` first" in result.stdout
+    assert not database.exists()
 
 
 def test_build_makes_a_bento_of_the_champion(project: Path):
@@ -250,6 +306,21 @@ def test_make_serve_answers_like_the_champion(project: Path, answers):
     else:
         assert single["value"] == golden["expected"]
         assert [p["value"] for p in batch] == [golden["expected"]] * 3
+
+
+def test_pull_from_a_local_remote_that_is_missing_says_so(project: Path, answers):
+    """Before anything was pushed, the local remote's folder does not exist: `make pull` names
+    the remote and its path, and how to fix it."""
+    if answers["dvc_remote"] != "local":
+        pytest.skip("only the local remote is a folder")
+    # As DVC resolves it: relative to the .dvc folder (read here without a DVC process).
+    url = re.search(r"^\s*url = (.+)$", (project / ".dvc/config").read_text(), re.MULTILINE)
+    assert url is not None
+    remote = os.path.normpath(project / ".dvc" / url.group(1))
+    assert not Path(remote).exists(), "the remote must not exist before the first push"
+    result = attempt(project, "make", "pull")
+    assert result.returncode != 0
+    assert f"pull: the DVC remote 'storage' is missing: {remote} does not exist" in result.stdout
 
 
 def test_local_remote_push_then_pull_in_a_fresh_clone(project: Path, answers):
