@@ -8,7 +8,7 @@ Pure core (no I/O):
   split          the seeded train/test split
   metrics        scores of a fitted model, thresholds, the promotion rule
   charts         what each evaluation image shows
-  api            the HTTP API's types and JSON schema
+  api            the HTTP API: types, feature bounds, body limits, OpenAPI description
   reports.markdown  the pull-request report, the gate's verdict, the model card
 Names shared by many modules:
   paths          every file the pipeline, registry steps and reports read or write
@@ -20,6 +20,7 @@ Edges:
   git            git
   plots          PNG images (matplotlib)
   service        the HTTP service (BentoML)
+  request_guard  what reaches it: content types, body sizes, bounded error answers (ASGI)
   stages/        DVC stage entry points: ingest, prepare, api_schema, train, evaluate
   registry/      register, promote, bento_store (the BentoML model store)
   reports.facts  what the reports say, gathered from git, uv, MLflow and the pipeline's files

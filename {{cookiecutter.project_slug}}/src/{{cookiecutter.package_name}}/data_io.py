@@ -55,13 +55,6 @@ def read_table(path: Path) -> pd.DataFrame:
     return df
 
 
-def table_columns(path: Path) -> list[str]:
-    """A Parquet table's column names, read from its footer alone."""
-    if not path.is_file():
-        raise DataError(f"{path} not found")
-    return list(pq.read_schema(path).names)
-
-
 def load_source(params: IngestParams) -> pd.DataFrame:
     if params.path is not None:
         df = read_table(params.path)

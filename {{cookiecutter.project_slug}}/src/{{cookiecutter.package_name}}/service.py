@@ -1,8 +1,10 @@
 """HTTP service: the registry's champion behind validated endpoints (BentoML 1.4).
 
-Request schemas are built from the feature list stored with the model, so every request is
-checked against exactly what the model was trained on: each feature present, a finite number,
-nothing extra. A violation is a 400 response whose `detail` names the field.
+Request schemas are built from the feature list and bounds stored with the model, so every
+request is checked against exactly what the model was trained on: each feature present, a finite
+number within its bound or null, nothing extra. A violation is a 400 response whose `detail`
+names the field; a wrong content type is a 415 and an oversized body a 413, refused before it is
+read (`request_guard`). `/docs.json` is `api.openapi`, the document `api_schema.json` holds.
 
 Workers and concurrency are explicit and environment-overridable; see the README's Serving
 section for how the defaults were measured.
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import gc
+import json
+import logging
 import operator
 import os
 from typing import Any
@@ -29,15 +33,25 @@ from starlette.routing import Route
 
 from . import task
 from .api import (
+    ARROW_STREAM,
+    DEFAULT_MAX_ARROW_ROWS,
     DEFAULT_MAX_BATCH_ROWS,
+    JSON,
     BatchPrediction,
     ModelInfo,
+    ModelInfoRequest,
     Prediction,
-    batch_type,
+    batch_request,
+    capped,
+    default_body_limits,
+    openapi,
+    predict_request,
+    problem,
     row_type,
 )
 from .config import load_params
 from .paths import PARAMS_FILE, SOURCE_ROOT
+from .request_guard import Endpoint, QuietClientErrors, RequestGuard
 from .vocabulary import (
     LABEL_ALIAS,
     LABEL_DATA_MD5,
@@ -45,6 +59,7 @@ from .vocabulary import (
     LABEL_MODEL,
     LABEL_RUN_ID,
     LABEL_VERSION,
+    METADATA_FEATURE_BOUNDS,
     METADATA_FEATURES,
     METADATA_INPUT_EXAMPLE,
 )
@@ -54,9 +69,10 @@ from .vocabulary import (
 MODEL_NAME = load_params(SOURCE_ROOT / PARAMS_FILE).registry.model_name
 MODEL_TAG = os.environ.get("BENTO_MODEL_TAG") or f"{MODEL_NAME}:latest"
 MAX_BATCH_ROWS = int(os.environ.get("MAX_BATCH_ROWS", str(DEFAULT_MAX_BATCH_ROWS)))
-# Columnar batches skip JSON decoding and per-row validation objects, so they can be larger.
-MAX_ARROW_ROWS = int(os.environ.get("MAX_ARROW_ROWS", "200000"))
-ARROW_STREAM = "application/vnd.apache.arrow.stream"
+MAX_ARROW_ROWS = int(os.environ.get("MAX_ARROW_ROWS", str(DEFAULT_MAX_ARROW_ROWS)))
+# Set, it replaces the body limit of both batch endpoints (bytes); by default each has room for
+# its largest allowed batch (`api.default_body_limits`).
+MAX_BODY_BYTES = os.environ.get("MAX_BODY_BYTES")
 # One worker process per core is the usual rule; a single worker with many concurrent requests
 # avoids duplicating the model in memory. Both are overridable at deploy time.
 WORKERS = int(os.environ.get("SERVICE_WORKERS", "1"))
@@ -76,13 +92,29 @@ GC_THRESHOLDS = (50_000, 50, 1_000)
 MODEL = bentoml.models.BentoModel(MODEL_TAG)
 STORED = MODEL.resolve()
 FEATURES: list[str] = [str(name) for name in STORED.info.metadata[METADATA_FEATURES]]
+BOUNDS: dict[str, float] = dict(STORED.info.metadata[METADATA_FEATURE_BOUNDS])
 LABELS: dict[str, str] = dict(STORED.info.labels)
 
-Row = row_type(FEATURES)
+Row = row_type({name: BOUNDS[name] for name in FEATURES})
 ROW_VALUES = (
     operator.itemgetter(*FEATURES) if len(FEATURES) > 1 else lambda row: (row[FEATURES[0]],)
 )
-Batch = batch_type(Row, MAX_BATCH_ROWS)
+PredictRequest = predict_request(Row)
+BatchRequest = batch_request(Row, MAX_BATCH_ROWS)
+
+BODY_LIMITS = default_body_limits(FEATURES, MAX_BATCH_ROWS, MAX_ARROW_ROWS)
+if MAX_BODY_BYTES:
+    BODY_LIMITS.update(
+        {"/predict_batch": int(MAX_BODY_BYTES), "/arrow/predict_batch": int(MAX_BODY_BYTES)}
+    )
+ENDPOINTS = {
+    path: Endpoint(ARROW_STREAM if path.startswith("/arrow/") else JSON, limit)
+    for path, limit in BODY_LIMITS.items()
+}
+DOCS = openapi(MODEL_NAME, {name: BOUNDS[name] for name in FEATURES}, MAX_BATCH_ROWS,
+               MAX_ARROW_ROWS, BODY_LIMITS)  # fmt: skip
+# BentoML logs each rejected request at ERROR with a traceback; see `QuietClientErrors`.
+logging.getLogger("bentoml._internal.server.http_app").addFilter(QuietClientErrors())
 
 
 def to_array(rows: list[Any]) -> np.ndarray:
@@ -115,28 +147,47 @@ def all_finite(column: pa.ChunkedArray) -> bool:
     return bool(pc.all(pc.is_finite(column), min_count=0).as_py())
 
 
+def within(column: pa.ChunkedArray, bound: float) -> bool:
+    """Every value within ±bound (nulls pass); integers are compared as floats."""
+    as_float = column.cast(pa.float64(), safe=False)
+    largest = pc.max(pc.abs(as_float)).as_py()
+    return largest is None or largest <= bound
+
+
+def column_problems(name: str, column: pa.ChunkedArray) -> list[dict[str, Any]]:
+    """What is wrong with one feature column: its type, a non-finite value, its bound."""
+    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+        msg = f"Input should be a number column, not {column.type}"
+        return [problem(["body", name], "float_type", msg)]
+    if pa.types.is_floating(column.type) and not all_finite(column):
+        return [problem(["body", name], "finite_number", "Input should be a finite number or null")]
+    if not within(column, BOUNDS[name]):
+        msg = f"Input should be between -{BOUNDS[name]:g} and {BOUNDS[name]:g}"
+        return [problem(["body", name], "bounded_number", msg)]
+    return []
+
+
 def arrow_problems(table: pa.Table) -> list[dict[str, Any]]:
     """Validation errors for a columnar batch, shaped like the JSON endpoints' `detail`."""
     problems: list[dict[str, Any]] = []
     if not 1 <= table.num_rows <= MAX_ARROW_ROWS:
-        problems.append(
-            {"loc": ["body"], "type": "too_long" if table.num_rows else "too_short",
-             "msg": f"a batch holds 1 to {MAX_ARROW_ROWS} rows, not {table.num_rows}"}
-        )  # fmt: skip
+        kind = "too_long" if table.num_rows else "too_short"
+        msg = f"a batch holds 1 to {MAX_ARROW_ROWS} rows, not {table.num_rows}"
+        problems.append(problem(["body"], kind, msg))
+    names = table.column_names
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        problems.append(problem(["body", name], "duplicate", "the column appears more than once"))
+    if problems:
+        return problems
     for name in FEATURES:
-        if name not in table.column_names:
-            problems.append({"loc": ["body", name], "type": "missing", "msg": "Field required"})
-            continue
-        column = table.column(name)
-        if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
-            msg = f"Input should be a number column, not {column.type}"
-            problems.append({"loc": ["body", name], "type": "float_type", "msg": msg})
-        elif pa.types.is_floating(column.type) and not all_finite(column):
-            msg = "Input should be a finite number or null"
-            problems.append({"loc": ["body", name], "type": "finite_number", "msg": msg})
-    for name in sorted(set(table.column_names) - set(FEATURES)):
-        msg = "Extra inputs are not permitted"
-        problems.append({"loc": ["body", name], "type": "extra_forbidden", "msg": msg})
+        if name not in names:
+            problems.append(problem(["body", name], "missing", "Field required"))
+        else:
+            problems.extend(column_problems(name, table.column(name)))
+    for name in sorted(set(names) - set(FEATURES)):
+        problems.append(
+            problem(["body", name], "extra_forbidden", "Extra inputs are not permitted")
+        )
     return problems
 
 
@@ -144,12 +195,11 @@ async def predict_arrow(request: Request) -> Response:
     """Columnar batch: an Arrow IPC stream of feature columns in, one of predictions out."""
     try:
         table = pa.ipc.open_stream(await request.body()).read_all()
-    except (pa.ArrowInvalid, OSError):
-        msg = "body is not an Arrow IPC stream"
-        detail = [{"loc": ["body"], "type": "arrow_invalid", "msg": msg}]
-        return JSONResponse({"error": "invalid Arrow stream", "detail": detail}, status_code=400)
+    except (pa.ArrowException, OSError):
+        detail = [problem(["body"], "arrow_invalid", "body is not an Arrow IPC stream")]
+        return JSONResponse(capped("invalid Arrow stream", detail), status_code=400)
     if problems := arrow_problems(table):
-        return JSONResponse({"error": "invalid batch", "detail": problems}, status_code=400)
+        return JSONResponse(capped("invalid batch", problems), status_code=400)
     service = bentoml.get_current_service()
     columns = [table.column(name).to_numpy(zero_copy_only=False) for name in FEATURES]
     # A null becomes NaN, which the model's imputer fills in.
@@ -198,15 +248,17 @@ class ModelService:
     # far less than handing it to a worker thread and back; measured about twice the requests
     # per second at 32 clients (see `make loadtest`). `Row` and `Batch` are built at import from
     # the model's features, which a type checker cannot see: hence the ignores.
-    @bentoml.api
+    # The request models forbid fields besides `features` / `rows`, which BentoML's own
+    # signature-derived ones would ignore.
+    @bentoml.api(input_spec=PredictRequest)
     async def predict(self, features: Row) -> Prediction:  # type: ignore[valid-type]
         return Prediction.model_validate(self.predictions(to_array([features]))[0])
 
-    @bentoml.api
-    async def predict_batch(self, rows: Batch) -> BatchPrediction:  # type: ignore[valid-type]
+    @bentoml.api(input_spec=BatchRequest)
+    async def predict_batch(self, rows: list[Row]) -> BatchPrediction:  # type: ignore[valid-type]
         return BatchPrediction.model_validate({"predictions": self.predictions(to_array(rows))})
 
-    @bentoml.api
+    @bentoml.api(input_spec=ModelInfoRequest)
     def model_info(self) -> ModelInfo:
         return ModelInfo(
             name=LABELS[LABEL_MODEL],
@@ -226,3 +278,9 @@ class ModelService:
 
     def predict_values(self, X: np.ndarray) -> np.ndarray:
         return task.predict(self.model, X)
+
+
+# `bentoml.service` returns a Service that a type checker sees as the decorated class.
+ModelService.add_asgi_middleware(  # type: ignore[attr-defined]
+    RequestGuard, endpoints=ENDPOINTS, docs=json.dumps(DOCS).encode()
+)

@@ -26,12 +26,14 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from . import git
+from .api import feature_bounds
 from .data_io import md5
 from .errors import PipelineError, Terminated
 from .paths import DVC_LOCK
 from .vocabulary import (
     GIT_COMMIT_TAG,
     GIT_DIRTY_TAG,
+    METADATA_FEATURE_BOUNDS,
     MODEL_MD5_TAG,
     MODEL_URI_TAG,
     data_md5_tag,
@@ -195,8 +197,8 @@ def skops_trusted_types(model: Any) -> list[str]:
     return needed
 
 
-def log_model(model: Any, example: pd.DataFrame) -> str:
-    """Log a fitted model with its signature and input example; return its model URI.
+def log_model(model: Any, example: pd.DataFrame, metadata: dict[str, Any]) -> str:
+    """Log a fitted model with its signature, input example and metadata; return its model URI.
 
     Its requirements are what loading it needs (scikit-learn and skops, pinned to the versions
     that saved it), stated rather than inferred: inference either exports the whole project's
@@ -208,6 +210,7 @@ def log_model(model: Any, example: pd.DataFrame) -> str:
         signature=infer_signature(example, model.predict(example)),
         input_example=example,
         skops_trusted_types=skops_trusted_types(model),
+        metadata=metadata,
         pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
     )
     return str(logged.model_uri)
@@ -231,7 +234,9 @@ def log_model_run(
         mlflow.log_params(params)
         mlflow.set_tags(tags)
         mlflow.log_metrics(metrics)
-        model_uri = log_model(model, X.head(INPUT_EXAMPLE_ROWS))
+        # The bounds the API puts on each feature come from the data the model learnt from.
+        bounds = {METADATA_FEATURE_BOUNDS: feature_bounds(X)}
+        model_uri = log_model(model, X.head(INPUT_EXAMPLE_ROWS), bounds)
         # Tagged with the file's md5 last: a run is found only once it holds the whole model.
         mlflow.set_tags({MODEL_URI_TAG: model_uri, MODEL_MD5_TAG: md5(model_file)})
     return run_of(run_id)
@@ -383,6 +388,14 @@ def download_model(name: str, version: str, folder: Path) -> Path:
     """A registered version's MLflow model folder, downloaded into `folder`."""
     uri = f"models:/{name}/{version}"
     return Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(folder)))
+
+
+def feature_bounds_of(model_folder: Path) -> dict[str, float] | None:
+    """The feature bounds logged with a model (see `log_model_run`); None for a model logged
+    before they were."""
+    metadata = mlflow.models.Model.load(str(model_folder)).metadata or {}
+    bounds = metadata.get(METADATA_FEATURE_BOUNDS)
+    return None if bounds is None else {str(name): float(b) for name, b in bounds.items()}
 
 
 def input_example(model_folder: Path) -> tuple[list[str], list[dict[str, Any]]]:

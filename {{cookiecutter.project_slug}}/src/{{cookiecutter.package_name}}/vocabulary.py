@@ -53,3 +53,5 @@ LABEL_TASK = "task"
 # Metadata stored with it: the training features and the logged input example.
 METADATA_FEATURES = "features"
 METADATA_INPUT_EXAMPLE = "input_example"
+# Each feature's largest allowed magnitude, from the training data (`api.feature_bounds`).
+METADATA_FEATURE_BOUNDS = "feature_bounds"

@@ -11,7 +11,13 @@ from {{ cookiecutter.package_name }} import tracking
 from {{ cookiecutter.package_name }}.data_io import md5, write_json, write_table
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.metrics import evaluate_model
-from {{ cookiecutter.package_name }}.paths import DVC_LOCK, METRICS_FILE, MODEL_FILE, TEST_DATA
+from {{ cookiecutter.package_name }}.paths import (
+    DVC_LOCK,
+    METRICS_FILE,
+    MODEL_FILE,
+    TEST_DATA,
+    TRAIN_DATA,
+)
 from {{ cookiecutter.package_name }}.registry import bento_store, promote, register
 from {{ cookiecutter.package_name }}.stages.train import run_params
 from {{ cookiecutter.package_name }}.vocabulary import (
@@ -42,11 +48,12 @@ def logged_model(tmp_path_factory, model, holdout, params):
 
 
 @pytest.fixture
-def trained_run(tmp_path, monkeypatch, logged_model, model, holdout, params):
-    """A project folder holding that model's file (same bytes, so its run is found), test data
-    and metrics."""
+def trained_run(tmp_path, monkeypatch, logged_model, model, train_test, holdout, params):
+    """A project folder holding that model's file (same bytes, so its run is found), train and
+    test data and metrics."""
     monkeypatch.chdir(tmp_path)
     tracking.configure()
+    write_table(train_test[0], TRAIN_DATA)
     write_table(holdout[0].assign(**{params.ingest.target: holdout[1]}), TEST_DATA)
     write_json(evaluate_model(model, *holdout), METRICS_FILE)
     MODEL_FILE.parent.mkdir()

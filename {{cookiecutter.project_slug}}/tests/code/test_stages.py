@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from {{ cookiecutter.package_name }}.api import api_schema
+from {{ cookiecutter.package_name }}.api import feature_bounds, openapi
 from {{ cookiecutter.package_name }}.config import IngestParams, ParamsError
 from {{ cookiecutter.package_name }}.data_io import read_json, write_table
 from {{ cookiecutter.package_name }}.paths import (
@@ -30,15 +30,17 @@ from tests.helpers import PROJECT_ROOT
 LARGE_FILE_BYTES = 500 * 1024
 
 
-def test_api_schema_stage_writes_the_schema_of_the_training_features(
+def test_api_schema_stage_writes_the_description_of_the_training_features(
     tmp_path, monkeypatch, train_test, target
 ):
-    """`api_schema` exports the schema for exactly the training table's features."""
+    """`api_schema` writes the API's description for exactly the training table's features and
+    bounds, under the registered model's name: what the service will publish at /docs.json."""
     monkeypatch.chdir(tmp_path)
     write_table(train_test[0], TRAIN_DATA)
-    api_schema_stage.run(target)
-    features = [column for column in train_test[0].columns if column != target]
-    assert read_json(API_SCHEMA_FILE) == json.loads(json.dumps(api_schema(features)))
+    api_schema_stage.run(target, "stage-test")
+    features = train_test[0].drop(columns=[target])
+    expected = openapi("stage-test", feature_bounds(features))
+    assert read_json(API_SCHEMA_FILE) == json.loads(json.dumps(expected))
 
 
 def test_evaluate_writes_the_metrics_and_exactly_the_plots_dvc_yaml_declares(

@@ -24,6 +24,7 @@ from ..vocabulary import (
     LABEL_RUN_ID,
     LABEL_TASK,
     LABEL_VERSION,
+    METADATA_FEATURE_BOUNDS,
     METADATA_FEATURES,
     METADATA_INPUT_EXAMPLE,
     RAW_DATA_TAG,
@@ -51,7 +52,18 @@ def import_champion(model_name: str) -> str:
     with tempfile.TemporaryDirectory() as scratch:
         local = tracking.download_model(model_name, version, Path(scratch))
         features, example = tracking.input_example(local)
-        metadata = {METADATA_FEATURES: features, METADATA_INPUT_EXAMPLE: example}
+        bounds = tracking.feature_bounds_of(local)
+        if bounds is None:
+            raise PipelineError(
+                f"models:/{model_name}/{version} (@{CHAMPION}) has no feature bounds: an older "
+                "version of this project logged it. Register a model trained now and make it "
+                "champion: `make repro register`, then `make promote MODEL_VERSION=<its version>`"
+            )
+        metadata = {
+            METADATA_FEATURES: features,
+            METADATA_INPUT_EXAMPLE: example,
+            METADATA_FEATURE_BOUNDS: bounds,
+        }
         stored = bentoml.mlflow.import_model(model_name, local, labels=labels, metadata=metadata)
     print(f"bento-model: {stored.tag} <- models:/{model_name}/{version} (@{CHAMPION})")
     return str(stored.tag)

@@ -15,7 +15,7 @@ from ..config import Params
 from ..data_contract import split_features_target
 from ..data_io import md5, read_json, read_table
 from ..errors import PipelineError
-from ..paths import DVC_LOCK, METRICS_FILE, MODEL_FILE, TEST_DATA
+from ..paths import DVC_LOCK, METRICS_FILE, MODEL_FILE, TEST_DATA, TRAIN_DATA
 from ..stages.train import run_params
 from ..vocabulary import (
     CHAMPION,
@@ -46,9 +46,10 @@ def log_pipeline_model(params: Params) -> tracking.Run:
     This happens when DVC restored the model (from its run cache or a remote) instead of training
     it here, as in CI: the file is the exact pipeline output recorded in dvc.lock, so it is
     logged with the training settings, the same lineage tags and its test scores, marked
-    `source=dvc`.
+    `source=dvc`. Its input example and feature bounds come from the training data, as
+    `train` logs them.
     """
-    X, _ = split_features_target(read_table(TEST_DATA), params.ingest.target)
+    X, _ = split_features_target(read_table(TRAIN_DATA), params.ingest.target)
     scores = read_json(METRICS_FILE)
     run = tracking.log_model_run(
         params.train.experiment, joblib.load(MODEL_FILE), MODEL_FILE, X,

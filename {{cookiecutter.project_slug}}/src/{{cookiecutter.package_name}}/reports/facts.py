@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .. import git, task, tracking
+from ..api import described_features
 from ..config import load_params
 from ..data_io import md5, read_json, read_table
 from ..errors import PipelineError
@@ -110,7 +111,7 @@ def model_card_facts() -> markdown.ModelCardFacts:
     params = load_params(PARAMS_FILE)
     raw = yaml.safe_load(PARAMS_FILE.read_text(encoding="utf-8"))
     schema = read_json(API_SCHEMA_FILE)
-    features = list(schema["/predict"]["request"]["features"]["properties"])
+    features = described_features(schema)
     version, alias, run_id = registered_champion(params.registry.model_name)
     source = params.ingest.path or f"scikit-learn bundled dataset `{params.ingest.dataset}`"
     return markdown.ModelCardFacts(

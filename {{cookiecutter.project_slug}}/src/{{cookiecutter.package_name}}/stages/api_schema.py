@@ -1,27 +1,31 @@
-"""api_schema: write the HTTP API's JSON schema for the features the model is trained on."""
+"""api_schema: write the HTTP API's OpenAPI description for the data the model is trained on.
+
+The same document the service publishes at `/docs.json` (with its default limits): feature
+names and bounds come from the training table, as `train` logs them with the model.
+"""
 
 from __future__ import annotations
 
 import sys
 from typing import Any
 
-from ..api import api_schema
+from ..api import feature_bounds, openapi
 from ..config import Params
-from ..data_io import table_columns, write_json
+from ..data_io import read_table, write_json
 from ..paths import API_SCHEMA_FILE, TRAIN_DATA
 from . import run_stage
 
 
-def run(target: str) -> dict[str, Any]:
-    features = [name for name in table_columns(TRAIN_DATA) if name != target]
-    schema = api_schema(features)
-    write_json(schema, API_SCHEMA_FILE)
-    print(f"api_schema: {len(schema)} endpoints -> {API_SCHEMA_FILE}")
-    return schema
+def run(target: str, title: str) -> dict[str, Any]:
+    features = read_table(TRAIN_DATA).drop(columns=[target])
+    document = openapi(title, feature_bounds(features))
+    write_json(document, API_SCHEMA_FILE)
+    print(f"api_schema: {len(document['paths'])} endpoints -> {API_SCHEMA_FILE}")
+    return document
 
 
 def main(params: Params) -> None:
-    run(params.ingest.target)
+    run(params.ingest.target, params.registry.model_name)
 
 
 if __name__ == "__main__":

@@ -38,9 +38,8 @@ NUMERIC_TARGET = False
 BASELINE_METRIC = "accuracy"
 # Invariance: at most this share of labels may flip under measurement-level noise.
 MAX_NOISE_DISAGREEMENT = 0.02
-ARROW_RESPONSE: dict[str, Any] = {
-    "columns": "one probability column per class, named after the class"
-}
+# What the Arrow endpoint answers (the API description says so).
+ARROW_RESPONSE = "one probability column per class, named after the class"
 # Plot data stays small whatever the test set's size (it is committed): a curve keeps at most
 # this many points. Scores always use every row.
 MAX_CURVE_POINTS = 200

@@ -40,7 +40,8 @@ BASELINE_METRIC = "rmse"
 # Invariance: under measurement-level noise no prediction may move by more than this share of
 # the target's standard deviation.
 MAX_NOISE_DISAGREEMENT = 0.01
-ARROW_RESPONSE: dict[str, Any] = {"columns": {"value": "number"}}
+# What the Arrow endpoint answers (the API description says so).
+ARROW_RESPONSE = "one `value` column, the predicted number"
 # Plot data stays small whatever the test set's size (it is committed): the scatter plots show a
 # seeded sample of at most this many test rows. Scores always use every row.
 MAX_PLOTTED_ROWS = 1000

@@ -1,0 +1,193 @@
+"""What reaches the service: content type and body size checked before the body is read,
+the published OpenAPI description, error answers of bounded size, client errors logged quietly.
+
+An ASGI middleware in front of every BentoML route (`ModelService.add_asgi_middleware`):
+BentoML reads any body in full and parses it as JSON whatever its declared type (a multipart
+body without a boundary was a 500), and logs every 400 at ERROR with a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from .api import capped, problem
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+DOCS_PATH = "/docs.json"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What one POST endpoint accepts: its body's media type and size."""
+
+    media_type: str
+    max_bytes: int
+
+
+def media_type(headers: Mapping[str, str]) -> str:
+    """The declared media type without parameters (`application/json; charset=utf-8` -> ...)."""
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def refusal(endpoint: Endpoint, headers: Mapping[str, str]) -> tuple[int, dict[str, Any]] | None:
+    """The status and error answer for a request refused on its headers alone, or None.
+
+    An empty body needs no content type: there is nothing to interpret (`/model_info`).
+    """
+    length = headers.get("content-length")
+    if length is not None and not length.isdigit():
+        msg = "Content-Length must be a number of bytes"
+        return 400, capped(
+            "invalid Content-Length", [problem(["header", "content-length"], "invalid", msg)]
+        )
+    if length is not None and int(length) > endpoint.max_bytes:
+        msg = f"the body may take at most {endpoint.max_bytes} bytes, not {length}"
+        return 413, capped("body too large", [problem(["body"], "too_large", msg)])
+    declared = media_type(headers)
+    if declared != endpoint.media_type and (length != "0" or declared):
+        msg = f"send the body as {endpoint.media_type}, not {declared or 'an undeclared type'}"
+        return 415, capped(
+            "unsupported media type", [problem(["header", "content-type"], "media_type", msg)]
+        )
+    return None
+
+
+def bounded_error(body: bytes) -> bytes:
+    """A 400 answer with at most `MAX_PROBLEMS` problems (BentoML lists every one)."""
+    try:
+        answer = json.loads(body)
+        error, problems = answer["error"], answer["detail"]
+    except (ValueError, KeyError, TypeError):
+        return body
+    if not isinstance(problems, list):
+        return body
+    return json.dumps(capped(error, problems)).encode()
+
+
+class RequestGuard:
+    """Refuses wrong content types (415) and oversized bodies (413) before reading them, serves
+    `docs`, and caps the problems listed in 400 answers."""
+
+    def __init__(self, app: ASGIApp, endpoints: Mapping[str, Endpoint], docs: bytes) -> None:
+        self.app = app
+        self.endpoints = dict(endpoints)
+        self.docs = docs
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
+        if path == DOCS_PATH and method in {"GET", "HEAD"}:
+            await self.answer(send, 200, self.docs)
+            return
+        endpoint = self.endpoints.get(path)
+        if endpoint is None or method != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if refused := refusal(endpoint, headers):
+            status, answer = refused
+            await self.answer(send, status, json.dumps(answer).encode())
+            return
+        if "content-length" not in headers:
+            # A chunked body: read it here, counting, so an endless one is cut off at the limit.
+            body = await read_limited(receive, endpoint.max_bytes)
+            if body is None:
+                msg = f"the body may take at most {endpoint.max_bytes} bytes"
+                answer = capped("body too large", [problem(["body"], "too_large", msg)])
+                await self.answer(send, 413, json.dumps(answer).encode())
+                return
+            receive = replay(body)
+        await self.app(scope, receive, bounding_errors(send))
+
+    @staticmethod
+    async def answer(send: Send, status: int, body: bytes) -> None:
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def read_limited(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it exceeds `limit` bytes."""
+    chunks: list[bytes] = []
+    size, more = 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def bounding_errors(send: Send) -> Send:
+    """`send`, except that a 400 answer is held back and its problem list capped."""
+    held: Message | None = None
+    chunks: list[bytes] = []
+
+    async def guarded(message: Message) -> None:
+        nonlocal held
+        if message["type"] == "http.response.start" and message["status"] == 400:
+            held = message
+            return
+        if held is None or message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = bounded_error(b"".join(chunks))
+        headers = [(k, v) for k, v in held["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**held, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return guarded
+
+
+class QuietClientErrors(logging.Filter):
+    """BentoML logs a rejected request at ERROR with its traceback: one INFO line instead.
+
+    Only client errors (a pydantic `ValidationError`) are quietened; anything else keeps its
+    level and traceback, so bugs stay visible.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ValidationError):
+            record.msg = f"{record.msg}: rejected, {error.error_count()} invalid field(s)"
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
