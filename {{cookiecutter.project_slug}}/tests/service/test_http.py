@@ -1,5 +1,5 @@
 """Integration: the real `bentoml serve` on a free 127.0.0.1 port answers like the registry's
-champion loaded through MLflow, then is stopped."""
+champion loaded through MLflow, survives a schema-driven fuzz run, then is stopped."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from {{ cookiecutter.package_name }}.vocabulary import CHAMPION
 from tests.helpers import PROJECT_ROOT, SERVICE_MODEL, frame
 
 STARTUP_TIMEOUT_S = 180
+# The fuzz run's time budget (CI may shorten it; a release check may lengthen it).
+FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "30"))
 
 
 def free_port() -> int:
@@ -96,3 +98,23 @@ def test_prometheus_metrics_count_the_request(server, example_row):
     status, text = get(f"{server}/metrics")
     assert status == 200
     assert 'endpoint="/predict"' in text
+
+
+def test_schema_driven_fuzzing_finds_no_server_error_and_no_contract_violation(server, tmp_path):
+    """Schemathesis, every check on, for FUZZ_SECONDS against the served description: no 5xx,
+    no answer the description does not allow, no crash."""
+    _, docs = get(f"{server}/docs.json")
+    row_schema = tmp_path / "row.json"
+    row_schema.write_text(json.dumps(json.loads(docs)["components"]["schemas"]["Row"]))
+    config = PROJECT_ROOT / "tests" / "service" / "schemathesis.toml"
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color",
+        "run", f"{server}/docs.json", "--max-time", str(FUZZ_SECONDS),
+    ]  # fmt: skip
+    env = {**os.environ, "FUZZ_ROW_SCHEMA": str(row_schema), "PYTHONPATH": str(PROJECT_ROOT)}
+    run = subprocess.run(  # noqa: S603 - fixed command, loopback only
+        command, cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=FUZZ_SECONDS + 120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout
