@@ -3,6 +3,9 @@
 Bounded: each scenario runs a few seconds, against loopback only, and the server is stopped by
 process group at the end. Prints cold start, then req/s, p50, p99, errors and server memory per
 scenario as a markdown table (ready for a pull-request report).
+
+`make soak` (`--soak`): one long run instead, SOAK_SECONDS (60) at SOAK_CLIENTS (32) single-row
+clients, reporting errors and the server's memory at start and end: a leak shows as growth.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import pyarrow as pa
 # The bento to serve, `<name>:<version>`; `make loadtest` passes the latest of the project's.
 BENTO = os.environ.get("BENTO", "")
 SECONDS = int(os.environ.get("LOADTEST_SECONDS", "6"))
+SOAK_SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
+SOAK_CLIENTS = int(os.environ.get("SOAK_CLIENTS", "32"))
 BATCH_ROWS = 1000
 JSON = "application/json"
 ARROW = "application/vnd.apache.arrow.stream"
@@ -90,20 +95,30 @@ def arrow_body(rows: list[dict[str, float]]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def run_locust(port: int, scratch: Path, name: str, users: int, path: str, body: bytes, kind: str):
+def run_locust(
+    port: int,
+    scratch: Path,
+    name: str,
+    users: int,
+    path: str,
+    body: bytes,
+    kind: str,
+    seconds: int = SECONDS,
+) -> dict[str, float]:
     body_file = scratch / f"{name}.body"
     body_file.write_bytes(body)
     env = {**os.environ, "LOADTEST_BODY": str(body_file), "LOADTEST_PATH": path,
            "LOADTEST_CONTENT_TYPE": kind}  # fmt: skip
     command = [
         sys.executable, "-m", "locust", "-f", str(HERE / "locustfile.py"), "--headless",
-        "-u", str(users), "-r", str(users), "-t", f"{SECONDS}s", "--only-summary",
+        "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--only-summary",
         "--host", f"http://127.0.0.1:{port}", "--csv", str(scratch / name),
     ]  # fmt: skip
     subprocess.run(command, env=env, check=False, capture_output=True)  # noqa: S603
     with (scratch / f"{name}_stats.csv").open() as stream:
         total = next(r for r in csv.DictReader(stream) if r["Name"] == "Aggregated")
     return {
+        "requests": int(total["Request Count"]),
         "rps": float(total["Requests/s"]),
         "p50": float(total["50%"]),
         "p99": float(total["99%"]),
@@ -111,10 +126,35 @@ def run_locust(port: int, scratch: Path, name: str, users: int, path: str, body:
     }
 
 
+def soak(row: dict[str, float]) -> None:
+    """One long single-row run: errors, throughput and the server's memory before and after."""
+    port = free_port()
+    server, _ = start_server(port, row)
+    try:
+        before = server_memory_mb(server)
+        with tempfile.TemporaryDirectory() as scratch:
+            body = json.dumps({"features": row}).encode()
+            result = run_locust(port, Path(scratch), "soak", SOAK_CLIENTS, "/predict", body, JSON,
+                                seconds=SOAK_SECONDS)  # fmt: skip
+        after = server_memory_mb(server)
+    finally:
+        stop(server)
+    print("| seconds | clients | requests | req/s | p50 ms | p99 ms | errors | MB start | MB end |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {SOAK_SECONDS} | {SOAK_CLIENTS} | {result['requests']} | {result['rps']:.0f} "
+        f"| {result['p50']:.0f} | {result['p99']:.0f} | {result['errors']} | {before:.0f} "
+        f"| {after:.0f} |"
+    )
+
+
 def main() -> None:
     if not BENTO:
         sys.exit("set BENTO=<name>:<version> (`make loadtest` serves the project's latest bento)")
     row = golden_row()
+    if "--soak" in sys.argv[1:]:
+        soak(row)
+        return
     batch = [row] * BATCH_ROWS
     scenarios = [
         ("single-row JSON", 8, "/predict", json.dumps({"features": row}).encode(), JSON, 1),

@@ -72,6 +72,9 @@ def bounded_error(body: bytes) -> bytes:
         return body
     if not isinstance(problems, list):
         return body
+    # BentoML's summary names its internal model ("... for PredictRequestIODescriptor").
+    if error.endswith("IODescriptor"):
+        error = f"{len(problems)} invalid field(s)"
     return json.dumps(capped(error, problems)).encode()
 
 
@@ -187,7 +190,7 @@ class QuietClientErrors(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, ValidationError):
-            record.msg = f"{record.msg}: rejected, {error.error_count()} invalid field(s)"
+            record.msg = f"Rejected %s [%s]: {error.error_count()} invalid field(s)"
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.INFO, "INFO"
         return True
