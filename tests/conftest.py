@@ -14,6 +14,9 @@ def quiet_tools():
         patch.setenv("DVC_NO_ANALYTICS", "1")
         patch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
         patch.setenv("DO_NOT_TRACK", "1")
+        # The baked projects' schemathesis run: the full gate gives it its own budget
+        # (test_gate.GATE_FUZZ_SECONDS); every other run of the service tests here a short one.
+        patch.setenv("FUZZ_SECONDS", os.environ.get("FUZZ_SECONDS", "5"))
         # Baked projects are git repositories of their own: keep the author identity local.
         for key, value in {
             "GIT_AUTHOR_NAME": "Template Tests",
