@@ -67,15 +67,16 @@ COMMON_FILES = {
             "code/test_task",
             "data/__init__", "data/test_dataset", "data/test_notebooks", "data/test_target",
             "model/__init__", "model/test_model", "model/test_task_behaviour",
-            "service/__init__", "service/conftest", "service/test_contract",
-            "service/test_http",
+            "service/__init__", "service/conftest", "service/fuzz_hooks",
+            "service/test_contract", "service/test_http", "service/test_refusals",
         )
     ),
+    "tests/service/schemathesis.toml",
 }  # fmt: skip
 MODULES = (
     "__init__", "api", "charts", "cli", "config", "data_contract", "data_io", "errors",
-    "estimator", "git", "metrics", "paths", "plots", "release", "service", "split", "task",
-    "tracking", "vocabulary",
+    "estimator", "git", "metrics", "paths", "plots", "release", "request_guard", "service",
+    "split", "task", "tracking", "vocabulary",
     "registry/__init__", "registry/bento_store", "registry/promote", "registry/register",
     "reports/__init__", "reports/facts", "reports/markdown",
     "stages/__init__", "stages/api_schema", "stages/evaluate", "stages/ingest",

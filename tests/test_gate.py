@@ -18,6 +18,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -277,12 +278,10 @@ def test_build_makes_a_bento_of_the_champion(project: Path):
     assert "--index-url" not in requirements
 
 
-def test_make_serve_answers_like_the_champion(project: Path, answers):
-    """The built bento, served by `make serve` on 127.0.0.1, predicts what the champion predicts."""
-    name = yaml.safe_load((project / "params.yaml").read_text())["registry"]["model_name"]
-    golden = json.loads(
-        run(project, "uv", "run", "python", "-c", CHAMPION_PROBE, name).strip().splitlines()[-1]
-    )
+@pytest.fixture(scope="module")
+def served(project: Path) -> Iterator[str]:
+    """`make serve` of the built bento on a free 127.0.0.1 port, ready; stopped by process
+    group after this bake's tests."""
     port = free_port()
     server = subprocess.Popen(
         ["make", "serve", f"PORT={port}"],
@@ -297,12 +296,21 @@ def test_make_serve_answers_like_the_champion(project: Path, answers):
         wait_until(
             lambda: http_ok(f"{base}/readyz"), "make serve", alive=lambda: server.poll() is None
         )
-        single = post(f"{base}/predict", {"features": golden["row"]})
-        batch = post(f"{base}/predict_batch", {"rows": [golden["row"]] * 3})["predictions"]
-        info = post(f"{base}/model_info", {})
+        yield base
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+
+
+def test_make_serve_answers_like_the_champion(project: Path, answers, served: str):
+    """The built bento, served by `make serve` on 127.0.0.1, predicts what the champion predicts."""
+    name = yaml.safe_load((project / "params.yaml").read_text())["registry"]["model_name"]
+    golden = json.loads(
+        run(project, "uv", "run", "python", "-c", CHAMPION_PROBE, name).strip().splitlines()[-1]
+    )
+    single = post(f"{served}/predict", {"features": golden["row"]})
+    batch = post(f"{served}/predict_batch", {"rows": [golden["row"]] * 3})["predictions"]
+    info = post(f"{served}/model_info", {})
     assert (info["name"], info["alias"]) == (name, "champion")
     if answers["task"] == "classification":
         assert list(single["probabilities"].values()) == golden["expected"]
@@ -310,6 +318,13 @@ def test_make_serve_answers_like_the_champion(project: Path, answers):
     else:
         assert single["value"] == golden["expected"]
         assert [p["value"] for p in batch] == [golden["expected"]] * 3
+
+
+def test_served_description_is_the_api_schema_json_the_pipeline_wrote(project: Path, served: str):
+    """/docs.json of the served bento equals api_schema.json: one description of the API."""
+    with urllib.request.urlopen(f"{served}/docs.json", timeout=10) as response:
+        published = json.loads(response.read())
+    assert published == json.loads((project / "api_schema.json").read_text())
 
 
 def test_pull_from_a_local_remote_that_is_missing_says_so(project: Path, answers):
