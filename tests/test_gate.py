@@ -43,7 +43,7 @@ pytestmark = pytest.mark.slow
 PIPELINE_STAGES = ("ingest", "prepare", "api_schema", "train", "evaluate")
 # This tier's fuzz run of each bake's service has the generated project's own budget; other
 # runs of the service tests in this suite keep it short (tests/conftest.py).
-GATE_FUZZ_SECONDS = 30
+GATE_FUZZ_SECONDS = 20
 # The python_version answer of both bakes: the template's CI runs this tier once per choice
 # (only 3.11 exists on the development machine).
 GATE_PYTHON = os.environ.get("GATE_PYTHON", "3.11")

@@ -34,3 +34,13 @@ def json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
 def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Request rows as the model's input table: null becomes NaN."""
     return pd.DataFrame(rows).astype(float)
+
+
+def arrow_stream(table: Any) -> bytes:
+    """A pyarrow table as the body the Arrow endpoint takes: an IPC stream."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())

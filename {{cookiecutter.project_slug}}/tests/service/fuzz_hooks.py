@@ -16,17 +16,16 @@ import pyarrow as pa
 import schemathesis
 from hypothesis import strategies as st
 
+from tests.helpers import arrow_stream
+
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 ROW = json.loads(Path(os.environ["FUZZ_ROW_SCHEMA"]).read_text(encoding="utf-8"))
 BOUNDS = {name: spec["anyOf"][0]["maximum"] for name, spec in ROW["properties"].items()}
 
 
 def stream(columns: list[tuple[str, pa.Array]]) -> bytes:
-    table = pa.Table.from_arrays([array for _, array in columns], names=[n for n, _ in columns])
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
+    names = [name for name, _ in columns]
+    return arrow_stream(pa.Table.from_arrays([array for _, array in columns], names=names))
 
 
 @st.composite

@@ -9,7 +9,7 @@ import pytest
 
 from {{ cookiecutter.package_name }} import task
 from {{ cookiecutter.package_name }}.vocabulary import CHAMPION
-from tests.helpers import SERVICE_MODEL, frame, json_rows
+from tests.helpers import SERVICE_MODEL, arrow_stream, frame, json_rows
 
 
 def expected(model, rows: list[dict[str, float | None]]) -> list[dict]:
@@ -157,15 +157,6 @@ def test_bad_row_in_a_batch_is_named_by_index(client, example_row):
     assert ["rows", 1, first] in [d["loc"] for d in response.json()["detail"]]
 
 
-def arrow_body(table) -> bytes:
-    import pyarrow as pa
-
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
-
-
 def post_arrow(client, body: bytes):
     headers = {"content-type": "application/vnd.apache.arrow.stream"}
     return client.post("/arrow/predict_batch", content=body, headers=headers)
@@ -176,7 +167,7 @@ def test_arrow_batch_matches_the_model(client, model, holdout):
     import pyarrow as pa
 
     rows = holdout[0].head(40)
-    response = post_arrow(client, arrow_body(pa.Table.from_pandas(rows, preserve_index=False)))
+    response = post_arrow(client, arrow_stream(pa.Table.from_pandas(rows, preserve_index=False)))
     assert response.status_code == 200, response.text
     got = pa.ipc.open_stream(response.content).read_all()
     outputs = task.predict(model, rows)
@@ -195,7 +186,7 @@ def test_arrow_nulls_are_missing_values_the_model_imputes(client, model, holdout
     rows[first] = np.nan  # pandas' NaN becomes an Arrow null
     table = pa.Table.from_pandas(rows, preserve_index=False)
     assert table.column(first).null_count == len(rows)
-    response = post_arrow(client, arrow_body(table))
+    response = post_arrow(client, arrow_stream(table))
     assert response.status_code == 200, response.text
     got = pa.ipc.open_stream(response.content).read_all()
     want = task.columns(task.predict(model, rows), task.classes(model))
@@ -220,7 +211,7 @@ def test_bad_arrow_batch_is_400_naming_the_column(client, holdout, problem):
     if problem == "nan-value":  # a NaN value, not a null: not a number the model can use
         values = pa.array([np.nan, *[0.0] * (len(rows) - 1)], from_pandas=False)
         table = table.set_column(0, first, values)
-    response = post_arrow(client, arrow_body(table))
+    response = post_arrow(client, arrow_stream(table))
     assert response.status_code == 400
     assert ["body", first] in [d["loc"] for d in response.json()["detail"]]
 

@@ -13,6 +13,7 @@ import logging
 import pytest
 
 from {{ cookiecutter.package_name }}.api import MAX_PROBLEMS
+from tests.helpers import arrow_stream
 
 JSON_ENDPOINTS = ["/predict", "/predict_batch", "/model_info"]
 ARROW = "application/vnd.apache.arrow.stream"
@@ -24,15 +25,6 @@ def body_for(path: str, row: dict) -> dict:
 
 def locations(response) -> list[list]:
     return [d["loc"] for d in response.json()["detail"]]
-
-
-def arrow_stream(table) -> bytes:
-    import pyarrow as pa
-
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()
 
 
 @pytest.mark.parametrize("path", JSON_ENDPOINTS)
