@@ -50,15 +50,32 @@ def ok(project: Path, *command: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A default bake after `make setup` and `make repro`, all committed through the hooks."""
+def fresh(tmp_path_factory) -> Path:
+    """A default bake after `make setup`, committed through the hooks, before any `make repro`."""
     baked = Path(
         cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path_factory.mktemp("git")))
     )
-    ok(baked, "make", "setup", "repro")
+    ok(baked, "make", "setup")
     ok(baked, "git", "add", "--all")
-    ok(baked, "git", "commit", "--quiet", "--message", "First run of the pipeline")
+    ok(baked, "git", "commit", "--quiet", "--message", "Fresh project")
     return baked
+
+
+@pytest.fixture(scope="module")
+def project(fresh: Path) -> Path:
+    """The same project after `make repro`, its pipeline outputs committed through the hooks."""
+    ok(fresh, "make", "repro")
+    ok(fresh, "git", "add", "--all")
+    ok(fresh, "git", "commit", "--quiet", "--message", "First run of the pipeline")
+    return fresh
+
+
+# Runs first, on the project before its first `make repro` (tests run in file order).
+def test_checkout_before_the_first_repro_is_quiet(fresh: Path):
+    """With the hooks installed and no `make repro` yet, switching branches prints no DVC error."""
+    output = ok(fresh, "git", "switch", "--create", "experiment")
+    assert "ERROR" not in output
+    assert "failed" not in output.lower()
 
 
 def refused_commit(project: Path, path: str, content: str) -> str:
@@ -83,8 +100,9 @@ def test_setup_installs_commit_push_and_checkout_hooks(project: Path):
 
 
 def test_first_commit_passes_every_hook(project: Path):
-    """The commit of a fresh project and its pipeline outputs went through the hooks unchanged."""
-    assert ok(project, "git", "log", "--format=%s").strip() == "First run of the pipeline"
+    """A fresh project's commit and its pipeline outputs' went through the hooks unchanged."""
+    log = ok(project, "git", "log", "--format=%s").splitlines()
+    assert log == ["First run of the pipeline", "Fresh project"]
     assert ok(project, "git", "status", "--porcelain").strip() == ""
 
 
@@ -131,16 +149,3 @@ def test_dvc_pointer_and_cruft_state_commit_past_the_secret_scan(project: Path, 
        ".cruft.json")  # fmt: skip
     ok(project, "git", "commit", "--quiet", "--message", "Own data and the template's state")
     assert "data/external/patients.csv.dvc" in ok(project, "git", "ls-files")
-
-
-def test_checkout_before_the_first_repro_is_quiet(tmp_path_factory):
-    """With the hooks installed and no `make repro` yet, switching branches prints no DVC error."""
-    baked = Path(
-        cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path_factory.mktemp("co")))
-    )
-    ok(baked, "make", "setup")
-    ok(baked, "git", "add", "--all")
-    ok(baked, "git", "commit", "--quiet", "--message", "Fresh project")
-    output = ok(baked, "git", "switch", "--create", "experiment")
-    assert "ERROR" not in output
-    assert "failed" not in output.lower()
