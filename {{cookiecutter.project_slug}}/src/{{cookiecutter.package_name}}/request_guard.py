@@ -40,6 +40,16 @@ def media_type(headers: Mapping[str, str]) -> str:
     return headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+def one_problem(error: str, loc: list[str | int], kind: str, msg: str) -> dict[str, Any]:
+    return {"error": error, "detail": [problem(loc, kind, msg)]}
+
+
+def too_large(limit: int, declared: str | None = None) -> dict[str, Any]:
+    """The 413 answer: the endpoint's limit, and the declared length when there is one."""
+    msg = f"the body may take at most {limit} bytes" + (f", not {declared}" if declared else "")
+    return one_problem("body too large", ["body"], "too_large", msg)
+
+
 def refusal(endpoint: Endpoint, headers: Mapping[str, str]) -> tuple[int, dict[str, Any]] | None:
     """The status and error answer for a request refused on its headers alone, or None.
 
@@ -48,17 +58,16 @@ def refusal(endpoint: Endpoint, headers: Mapping[str, str]) -> tuple[int, dict[s
     length = headers.get("content-length")
     if length is not None and not length.isdigit():
         msg = "Content-Length must be a number of bytes"
-        return 400, capped(
-            "invalid Content-Length", [problem(["header", "content-length"], "invalid", msg)]
+        return 400, one_problem(
+            "invalid Content-Length", ["header", "content-length"], "invalid", msg
         )
     if length is not None and int(length) > endpoint.max_bytes:
-        msg = f"the body may take at most {endpoint.max_bytes} bytes, not {length}"
-        return 413, capped("body too large", [problem(["body"], "too_large", msg)])
+        return 413, too_large(endpoint.max_bytes, length)
     declared = media_type(headers)
     if declared != endpoint.media_type and (length != "0" or declared):
         msg = f"send the body as {endpoint.media_type}, not {declared or 'an undeclared type'}"
-        return 415, capped(
-            "unsupported media type", [problem(["header", "content-type"], "media_type", msg)]
+        return 415, one_problem(
+            "unsupported media type", ["header", "content-type"], "media_type", msg
         )
     return None
 
@@ -108,9 +117,7 @@ class RequestGuard:
             # A chunked body: read it here, counting, so an endless one is cut off at the limit.
             body = await read_limited(receive, endpoint.max_bytes)
             if body is None:
-                msg = f"the body may take at most {endpoint.max_bytes} bytes"
-                answer = capped("body too large", [problem(["body"], "too_large", msg)])
-                await self.answer(send, 413, json.dumps(answer).encode())
+                await self.answer(send, 413, json.dumps(too_large(endpoint.max_bytes)).encode())
                 return
             receive = replay(body)
         await self.app(scope, receive, bounding_errors(send))
