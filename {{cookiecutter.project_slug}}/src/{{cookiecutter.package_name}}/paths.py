@@ -21,6 +21,11 @@ API_SCHEMA_FILE = Path("api_schema.json")
 MODEL_FILE = Path("models/model.joblib")
 METRICS_FILE = Path("metrics.json")
 PLOTS_DIR = Path("plots")
+# What production is compared with: training features and test-set outputs of this model.
+REFERENCE_FILE = Path("data/reference/reference.parquet")
+# The service's prediction log (git- and DVC-ignored: it holds raw features).
+PREDICTION_LOG_DIR = Path("logs")
+MONITOR_DIR = Path("build/monitor")
 
 # What the DVC stages write, in pipeline order.
 PIPELINE_OUTPUTS = (
