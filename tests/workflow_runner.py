@@ -4,9 +4,10 @@ Steps run in order with bash (`-eo pipefail`, GitHub's default shell), the workf
 `env:` merged, `${{ }}` expressions evaluated from a context the test provides, and the
 runner's files (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV) provided. A local composite
 action (`uses: ./...`) runs its own steps in place, with its `inputs` from the step's `with:` and
-the action's defaults, as GitHub runs it. Other `uses:` steps and publish-only steps have no
-local equivalent: each must be named in `skipped` with its reason, so a test states exactly
-what did not run.
+the action's defaults, as GitHub runs it. A job's `if:` is evaluated like a step's, and its
+`outputs:` are the later jobs' `needs.<job>.outputs.<name>`. Other `uses:` steps and
+publish-only steps have no local equivalent: each must be named in `skipped` with its reason,
+so a test states exactly what did not run.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class WorkflowRun:
     ran: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    job_outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     summary: str = ""
     log: str = ""
 
@@ -110,13 +112,24 @@ class Runner:
         return self.scratch / "summary.md"
 
     def job(self, workflow: Path, job_id: str, spec: dict[str, Any], context: dict[str, Any]):
+        """The job's steps in order; returns its `outputs:` (read by later jobs as `needs.`)."""
+        job = spec["jobs"][job_id]
+        if not Evaluator(context).condition(job.get("if")):
+            self.result.skipped[job_id] = f"its condition is false: {job['if']}"
+            return {}
         step_outputs: dict[str, dict[str, str]] = {}
-        layers = [spec.get("env", {}), spec["jobs"][job_id].get("env", {})]
-        for index, step in enumerate(spec["jobs"][job_id]["steps"]):
+        layers = [spec.get("env", {}), job.get("env", {})]
+        flat = {**context}
+        for index, step in enumerate(job["steps"]):
             flat = {**context}
             for step_id, values in step_outputs.items():
                 flat.update({f"steps.{step_id}.outputs.{k}": v for k, v in values.items()})
             self.step(workflow, f"{job_id}-{index}", step, flat, layers, step_outputs)
+        for step_id, values in step_outputs.items():
+            flat.update({f"steps.{step_id}.outputs.{k}": v for k, v in values.items()})
+        evaluator = Evaluator(flat)
+        outputs = job.get("outputs", {})
+        return {name: evaluator.render(str(value)) for name, value in outputs.items()}
 
     def step(self, workflow, key, step, context, layers, step_outputs) -> None:
         name = step_name(step)
@@ -193,11 +206,14 @@ def run_workflow(
     with tempfile.TemporaryDirectory(prefix="runner-") as scratch:
         runner = Runner(project, Path(scratch), skipped, env, timeout)
         runner.summary.touch()
+        context = {**context}
         for job_id in spec["jobs"]:
             if job_id in skipped:
                 runner.result.skipped[job_id] = skipped[job_id]
                 continue
-            runner.job(workflow, job_id, spec, context)
+            outputs = runner.job(workflow, job_id, spec, context)
+            runner.result.job_outputs[job_id] = outputs
+            context.update({f"needs.{job_id}.outputs.{k}": v for k, v in outputs.items()})
         runner.result.summary = runner.summary.read_text(encoding="utf-8")
     return runner.result
 
