@@ -166,3 +166,69 @@ def test_pods_are_scraped_by_prometheus(manifests):
     annotations = by_kind(manifests, "Deployment")["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/path"] == "/metrics"
+
+
+def pod_spec(manifests: list[dict]) -> dict:
+    return by_kind(manifests, "Deployment")["spec"]["template"]["spec"]
+
+
+def env_of(container: dict) -> dict[str, str]:
+    return {item["name"]: item.get("value") for item in container.get("env", [])}
+
+
+def mount_path(container: dict, volume: str) -> str:
+    (path,) = [m["mountPath"] for m in container["volumeMounts"] if m["name"] == volume]
+    return path
+
+
+def log_shipper(manifests: list[dict]) -> dict:
+    (shipper,) = [c for c in pod_spec(manifests)["initContainers"] if c["name"] == "log-shipper"]
+    return shipper
+
+
+def test_prediction_log_is_on_a_volume_where_its_env_points(manifests):
+    """The service writes PREDICTION_LOG_DIR, an emptyDir mount; the root fs stays read-only."""
+    pod = pod_spec(manifests)
+    (service,) = pod["containers"]
+    log_dir = env_of(service)["PREDICTION_LOG_DIR"]
+    (volume,) = [v for v in pod["volumes"] if v.get("emptyDir") is not None
+                 and mount_path(service, v["name"]) == log_dir]  # fmt: skip
+    assert volume["emptyDir"]["sizeLimit"]
+    assert service["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_log_shipper_is_a_native_sidecar_on_the_same_volume(manifests):
+    """An init container with restartPolicy Always runs `logs-push` on the service's log
+    folder, from the same image, read-only root fs, resources limited."""
+    pod = pod_spec(manifests)
+    (service,) = pod["containers"]
+    shipper = log_shipper(manifests)
+    assert shipper["restartPolicy"] == "Always"
+    assert shipper["image"] == service["image"]
+    log_dir = env_of(service)["PREDICTION_LOG_DIR"]
+    assert env_of(shipper)["PREDICTION_LOG_DIR"] == log_dir
+    volume = next(m["name"] for m in service["volumeMounts"] if m["mountPath"] == log_dir)
+    assert mount_path(shipper, volume) == log_dir
+    assert 'cli" logs-push' in shipper["args"][0]
+    assert shipper["securityContext"]["readOnlyRootFilesystem"] is True
+    assert shipper["securityContext"]["allowPrivilegeEscalation"] is False
+    assert {"cpu", "memory"} <= set(shipper["resources"]["limits"])
+
+
+def test_log_shipper_credentials_come_from_a_secret(manifests):
+    """The log store's URL and credentials are a Secret reference, never literal values."""
+    shipper = log_shipper(manifests)
+    (source,) = shipper["envFrom"]
+    assert source["secretRef"]["name"].endswith("-log-store")
+    literal = set(env_of(shipper))
+    assert literal == {"PACKAGE", "PREDICTION_LOG_DIR", "LOG_SHIP_SECONDS", "HOME"}
+
+
+def test_log_shipper_script_passes_shellcheck(manifests, tmp_path):
+    """The sidecar's loop is clean POSIX sh and ships once more on SIGTERM."""
+    shipper = log_shipper(manifests)
+    assert shipper["command"] == ["sh", "-c"]
+    script = tmp_path / "ship.sh"
+    script.write_text("#!/bin/sh\n" + shipper["args"][0], encoding="utf-8")
+    check(str(TOOLS / "shellcheck"), "--severity=style", str(script))
+    assert "trap 'ship; exit 0' TERM" in shipper["args"][0]
