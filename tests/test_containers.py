@@ -1,13 +1,16 @@
 """Tier 2 (seconds): the generated containers, compose stack and Kubernetes manifests, statically.
 
 hadolint on every Dockerfile, the compose spec's schema, kubernetes-validate on the rendered
-production overlay, shellcheck on the MLflow entrypoint, and the rules behind them: non-root
-users, probes, resource limits and an image tag that is never `latest`.
+production overlay, shellcheck on the MLflow entrypoint and the log shipper, promtool on the
+stack's Prometheus config, alert rules and their unit tests (both tasks), the Grafana
+dashboard's metrics, and the rules behind them: non-root users, probes, resource limits, a
+read-only root filesystem and an image tag that is never `latest`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -95,7 +98,12 @@ def test_passwords_come_from_a_git_ignored_env_file(project):
         if line and not line.startswith("#")
     )  # fmt: skip
     compose = (project / "docker-compose.yml").read_text()
-    for key in ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "MLFLOW_ADMIN_PASSWORD"):
+    for key in (
+        "POSTGRES_PASSWORD",
+        "MINIO_ROOT_PASSWORD",
+        "MLFLOW_ADMIN_PASSWORD",
+        "GRAFANA_ADMIN_PASSWORD",
+    ):
         assert key in example
         assert f"${{{key}" in compose
 
@@ -232,3 +240,125 @@ def test_log_shipper_script_passes_shellcheck(manifests, tmp_path):
     script.write_text("#!/bin/sh\n" + shipper["args"][0], encoding="utf-8")
     check(str(TOOLS / "shellcheck"), "--severity=style", str(script))
     assert "trap 'ship; exit 0' TERM" in shipper["args"][0]
+
+
+# What the service exposes on /metrics (BentoML's request metrics, the project's counters and
+# histogram of DESIGN's names) plus Prometheus's own `up`; test_gate scrapes a served bento and
+# checks the same names against its real /metrics.
+SERVICE_METRICS = {
+    "up", "bentoml_service_request_total", "bentoml_service_request_duration_seconds_bucket",
+    "prediction_log_records_total", "prediction_log_dropped_total",
+}  # fmt: skip
+TASK_METRICS = {
+    "classification": {"predictions_total"},
+    "regression": {"predicted_value_bucket", "predicted_value_count", "predicted_value_sum"},
+}
+DRIFT_ALERTS = {
+    "classification": {"PredictedClassShareShifted"},
+    "regression": {"PredictedValueMedianShifted", "PredictedValueMeanShifted"},
+}
+# A selector followed by a range (`name[5m]`, `name{...}[5m]`) or by labels (`name{...}`).
+SELECTOR = re.compile(r"([A-Za-z_:][\w:]*)\s*(?:\{[^}]*\}\s*)?\[|([A-Za-z_:][\w:]*)\{")
+
+
+def promtool() -> str:
+    found = shutil.which("promtool")
+    assert found, "promtool is not installed: `make setup` (Debian's prometheus package)"
+    return found
+
+
+@pytest.fixture(scope="module", params=["classification", "regression"])
+def task_project(request, project, tmp_path_factory) -> tuple[str, Path]:
+    """The default (classification) bake, and a regression bake."""
+    if request.param == "classification":
+        return request.param, project
+    output = tmp_path_factory.mktemp("containers-regression")
+    baked = cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(output),
+                         extra_context={"task": "regression"})  # fmt: skip
+    return request.param, Path(baked)
+
+
+def metric_names(expression: str) -> set[str]:
+    return {a or b for a, b in SELECTOR.findall(expression)}
+
+
+def rule_files(project: Path) -> list[Path]:
+    return sorted((project / "deploy/prometheus/rules").glob("*.yml"))
+
+
+def test_prometheus_config_and_rules_pass_promtool(task_project):
+    """`promtool check config` (which loads rules/*.yml) and `promtool check rules` succeed."""
+    _, project = task_project
+    output = check(promtool(), "check", "config", "deploy/prometheus/prometheus.yml", cwd=project)
+    assert "SUCCESS" in output
+    check(promtool(), "check", "rules", *map(str, rule_files(project)))
+
+
+def test_alert_rules_unit_tests_pass(task_project):
+    """`promtool test rules` on synthetic series: drift and dropped-log alerts fire after the
+    shift, and not before."""
+    _, project = task_project
+    tests = sorted((project / "deploy/prometheus/tests").glob("*.test.yml"))
+    assert [path.name for path in tests] == ["drift.test.yml", "service.test.yml"]
+    output = check(promtool(), "test", "rules", *map(str, tests))
+    assert output.count("SUCCESS") == 2
+
+
+def test_alert_rules_cover_drift_dropped_logs_and_availability(task_project):
+    """The task's drift alerts, the dropped-log alert and ServiceDown, on exposed metrics."""
+    task, project = task_project
+    groups = [
+        group
+        for path in rule_files(project)
+        for group in yaml.safe_load(path.read_text())["groups"]
+    ]
+    rules = [rule for group in groups for rule in group["rules"]]
+    assert {rule["alert"] for rule in rules} == {
+        "ServiceDown", "PredictionLogDropping", *DRIFT_ALERTS[task]
+    }  # fmt: skip
+    used = set().union(*(metric_names(rule["expr"]) for rule in rules))
+    assert used <= SERVICE_METRICS | TASK_METRICS[task]
+    assert "prediction_log_dropped_total" in used
+    assert TASK_METRICS[task] & used
+
+
+def test_grafana_dashboard_is_provisioned_and_uses_only_exposed_metrics(task_project):
+    """The dashboard JSON parses, shows requests, latency and the task's predictions, names the
+    provisioned data source, and queries only metrics the service exposes."""
+    task, project = task_project
+    (path,) = (project / "deploy/grafana/dashboards").glob("*.json")
+    dashboard = json.loads(path.read_text(encoding="utf-8"))
+    datasources = yaml.safe_load(
+        (project / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text()
+    )["datasources"]
+    uids = {source["uid"] for source in datasources}
+    expressions = []
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] in uids, panel["title"]
+        expressions += [target["expr"] for target in panel["targets"]]
+    used = set().union(*map(metric_names, expressions))
+    assert used <= SERVICE_METRICS | TASK_METRICS[task]
+    assert {"bentoml_service_request_total",
+            "bentoml_service_request_duration_seconds_bucket"} <= used  # fmt: skip
+    assert TASK_METRICS[task] & used
+    assert "{{" in json.dumps(dashboard)  # legend templates survived cookiecutter verbatim
+
+
+def test_compose_monitoring_profile_mounts_the_configs(project):
+    """Prometheus and Grafana (profile monitoring) read deploy/prometheus and deploy/grafana;
+    Grafana's dashboard folder is the one its provider loads."""
+    services = yaml.safe_load((project / "docker-compose.yml").read_text())["services"]
+    prometheus, grafana = services["prometheus"], services["grafana"]
+    assert prometheus["profiles"] == grafana["profiles"] == ["monitoring"]
+    assert "./deploy/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    providers = yaml.safe_load(
+        (project / "deploy/grafana/provisioning/dashboards/dashboards.yml").read_text()
+    )["providers"]
+    (provider,) = providers
+    assert f"./deploy/grafana/dashboards:{provider['options']['path']}:ro" in grafana["volumes"]
+    assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    config = yaml.safe_load((project / "deploy/prometheus/prometheus.yml").read_text())
+    (job,) = config["scrape_configs"]
+    assert job["static_configs"][0]["targets"] == ["service:3000"]
+    assert "service" in services
