@@ -3,12 +3,15 @@
 A default bake becomes a real git repository with a bare `origin` (its DVC pre-push hook fills
 the local DVC remote). `ci.yml` and `release.yml` run in a fresh clone of `main`;
 `model-report.yml` runs in a fresh clone of a pull-request branch that changed a hyperparameter
-and committed only params.yaml. Only steps with no local equivalent are skipped, each named
-below with its reason.
+and committed only params.yaml. `monitor.yml` runs in the `main` clone after CI, on prediction
+logs written in the project's record format from the held-out test split (shifted: drift) into a
+local folder that stands for the object store, with a stand-in `gh` that records its calls.
+Only steps with no local equivalent are skipped, each named below with its reason.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,6 +44,10 @@ SKIPPED = {
         "Build the container image": "needs a container engine; the container test builds it",
         "Push the image to GHCR": "publish-only: pushes to GitHub's container registry",
         "Publish the GitHub release": "publish-only: creates a GitHub release",
+    },
+    "monitor": {
+        **PROVIDED,
+        "Upload the monitoring report": "publish-only: uploads to GitHub's artifact store",
     },
 }
 PLOTS_URL = "https://github.example/artifacts/plots"
@@ -254,3 +261,149 @@ def test_gate_agrees_with_the_reports_verdict(origin, report_run):
                           text=True, env=env, timeout=600)  # fmt: skip
     assert ("would become **champion**" in report) == (gate.returncode == 0), gate.stdout
     assert "**champion**" in gate.stdout or "**challenger**" in gate.stdout
+
+
+# The production side of the monitor: prediction-log records (DESIGN's format, one JSON line per
+# row) of the held-out test rows of the reference profile, written twice (three full windows of
+# 50), every feature value of the first feature moved by ten training standard deviations.
+WRITE_SHIFTED_LOGS = r"""
+import json, sys, uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+import pyarrow.parquet as pq
+
+table = pq.read_table("data/reference/reference.parquet")
+meta = json.loads(table.schema.metadata[b"reference"])
+frame = table.to_pandas()
+outputs = [c for c in frame.columns if c.startswith("output.")]
+features = [c for c in frame.columns if c not in {"split", "actual", *outputs}]
+shifted = features[0]
+shift = 10 * frame.loc[frame["split"] == "train", shifted].std()
+test = frame[frame["split"] == "test"]
+now = datetime.now(timezone.utc)
+rows = [row for _ in range(2) for _, row in test.iterrows()]
+folder = Path(sys.argv[1]) / "predictions" / now.strftime("%Y-%m-%d")
+folder.mkdir(parents=True, exist_ok=True)
+value = lambda v: None if v != v else float(v)
+with (folder / "runner-1-0-0.jsonl").open("w") as sink:
+    for index, row in enumerate(rows):
+        features_of_row = {name: value(row[name]) for name in features}
+        features_of_row[shifted] = features_of_row[shifted] + shift
+        sink.write(json.dumps({
+            "request_id": uuid.uuid4().hex, "row": 0,
+            "timestamp": (now - timedelta(seconds=len(rows) - index)).isoformat(),
+            "model_name": "breast-cancer-classifier", "model_version": "1",
+            "bento_model": "breast-cancer-classifier:runner", "model_md5": meta["model_md5"],
+            "features": features_of_row,
+            "outputs": {name.removeprefix("output."): value(row[name]) for name in outputs},
+        }) + "\n")
+print(len(rows))
+"""
+
+# `gh` as the alert job calls it: every call recorded (stdin bodies too); `gh issue list`
+# answers what the test says is open.
+FAKE_GH = """#!/bin/sh
+printf '%s\\n' "$*" >> "${GH_CALLS}"
+case "$1 $2" in
+  "issue list") cat "${GH_OPEN_ISSUE}" ;;
+  "issue comment"|"issue create") cat >> "${GH_CALLS}.body" ;;
+esac
+"""
+
+
+def fake_gh(folder: Path, open_issue: str) -> dict[str, str]:
+    """A `gh` on PATH that records its calls; returns the environment that selects it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    gh = folder / "gh"
+    gh.write_text(FAKE_GH, encoding="utf-8")
+    gh.chmod(0o755)
+    (folder / "open-issue").write_text(open_issue, encoding="utf-8")
+    for name in ("calls", "calls.body"):
+        (folder / name).unlink(missing_ok=True)
+    return {"GH_CALLS": str(folder / "calls"), "GH_OPEN_ISSUE": str(folder / "open-issue")}
+
+
+def gh_calls(env: dict[str, str]) -> list[str]:
+    calls = Path(env["GH_CALLS"])
+    return calls.read_text(encoding="utf-8").splitlines() if calls.exists() else []
+
+
+def run_monitor(checkout: Path, gh_env: dict[str, str], skipped: dict[str, str], **context):
+    path = checkout / ".github" / "workflows" / "monitor.yml"
+    base = {"github.token": "", "github.repository": REPOSITORY, "github.run_id": "4242",
+            "github.server_url": "https://github.example", **UNSET_SECRETS}  # fmt: skip
+    env = runner_env(checkout)
+    env.update(gh_env, PATH=f"{Path(gh_env['GH_CALLS']).parent}{os.pathsep}{env['PATH']}")
+    result = run_workflow(path, checkout, context={**base, **context}, skipped=skipped, env=env)
+    print(f"\nmonitor.yml ran: {result.ran}\nmonitor.yml skipped: {result.skipped}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def monitor_run(origin, ci_run, main_checkout) -> tuple[WorkflowRun, dict[str, str]]:
+    """monitor.yml on shifted logs, with no open drift issue."""
+    store = origin.parent / "log-store"
+    developer = origin.parent / "breast-cancer-classifier"
+    written = subprocess.run(["uv", "run", "python", "-c", WRITE_SHIFTED_LOGS, str(store)],
+                             cwd=developer, capture_output=True, text=True, check=True,
+                             env=environment_without_venv(), timeout=300).stdout  # fmt: skip
+    assert int(written) >= 150
+    gh_env = fake_gh(origin.parent / "gh-first", open_issue="")
+    context = {"vars.PREDICTION_LOGS_URL": str(store)}
+    return run_monitor(main_checkout, gh_env, SKIPPED["monitor"], **context), gh_env
+
+
+def test_monitor_reports_sustained_drift_opens_the_issue_and_dispatches_retraining(
+    monitor_run, main_checkout
+):
+    """Shifted logs: pull, fetch, monitor (drift, sustained), the summary in the job summary,
+    the `drift` label and one new issue holding it, then `gh workflow run retrain.yml`."""
+    result, gh_env = monitor_run
+    assert result.ran == [
+        "Install uv", "Set up the locked environment",
+        "Restore the data, the model and its reference from the DVC remote",
+        "Fetch the prediction logs", "Compare the logs with the reference",
+        "Open or update the drift issue", "Start retraining on sustained drift",
+    ]  # fmt: skip
+    assert result.job_outputs["monitor"]["verdict"] == "drift"
+    assert result.job_outputs["monitor"]["sustained"] == "true"
+    summary_md = (main_checkout / "build/monitor/summary.md").read_text(encoding="utf-8")
+    assert result.summary.strip() == summary_md.strip()
+    summary = json.loads((main_checkout / "build/monitor/summary.json").read_text())
+    assert (summary["verdict"], summary["sustained"]) == ("drift", True)
+    calls = gh_calls(gh_env)
+    assert [call.split(" --")[0] for call in calls] == [
+        "label create drift", "issue list", "issue create", "workflow run retrain.yml",
+    ]  # fmt: skip
+    assert "--label drift --state open" in calls[1]
+    assert "--label drift" in calls[2]
+    body = Path(gh_env["GH_CALLS"] + ".body").read_text(encoding="utf-8")
+    assert summary_md.strip().splitlines()[0] in body
+    assert "https://github.example/jane-doe/breast-cancer-classifier/actions/runs/4242" in body
+
+
+def test_monitor_comments_on_the_open_drift_issue_without_retraining(monitor_run, main_checkout):
+    """Drift that is not sustained, with issue 7 open: a comment on 7, no new issue, no dispatch."""
+    result, _ = monitor_run
+    gh_env = fake_gh(main_checkout.parent / "gh-open", open_issue="7\n")
+    needs = {"needs.monitor.outputs.verdict": "drift", "needs.monitor.outputs.sustained": "false",
+             "needs.monitor.outputs.summary": result.job_outputs["monitor"]["summary"]}  # fmt: skip
+    skipped = {"monitor": "ran in the first run; its outputs are given"}
+    alert = run_monitor(main_checkout, gh_env, skipped, **needs)
+    assert alert.ran == ["Open or update the drift issue"]
+    assert "Start retraining on sustained drift" in alert.skipped
+    calls = [call.split(" --")[0] for call in gh_calls(gh_env)]
+    assert calls == ["label create drift", "issue list", "issue comment 7"]
+
+
+def test_monitor_without_drift_touches_no_issue(main_checkout):
+    """verdict no_drift: the alert job does not run, `gh` is never called."""
+    gh_env = fake_gh(main_checkout.parent / "gh-quiet", open_issue="")
+    needs = {"needs.monitor.outputs.verdict": "no_drift", "needs.monitor.outputs.summary": "",
+             "needs.monitor.outputs.sustained": "false"}  # fmt: skip
+    skipped = {"monitor": "its outputs are given"}
+    alert = run_monitor(main_checkout, gh_env, skipped, **needs)
+    assert alert.ran == []
+    condition = "needs.monitor.outputs.verdict == 'drift'"
+    assert alert.skipped["alert"] == f"its condition is false: {condition}"
+    assert gh_calls(gh_env) == []
