@@ -13,7 +13,7 @@ export DVC_NO_ANALYTICS := 1
 # BentoML refuses paths with hidden folders, so the demo folder is not a dot-folder.
 DEMO_DIR ?= $(CURDIR)/demo
 
-.PHONY: help system-tools setup lock lint test test-fast test-gate demo bench bench-scale clean
+.PHONY: help system-tools setup lock lint test test-fast test-gate demo bench bench-scale bench-monitor clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -87,6 +87,9 @@ bench: $(BIN)/pytest ## Serving benchmark: generated service vs mlflow models se
 
 bench-scale: $(BIN)/pytest ## Pipeline benchmark: `make repro` time and peak memory on own data at 100k and 1M rows
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/scale/run.py
+
+bench-monitor: $(BIN)/pytest ## Monitor benchmark: `make monitor` time and peak memory at 100k and 1M logged rows, false alarms, detected shifts
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/monitor/run.py
 
 clean: ## Remove the tools venv, demo output and caches
 	rm -rf $(VENV) $(TOOLS_DIR) "$(DEMO_DIR)" .pytest_cache .ruff_cache
