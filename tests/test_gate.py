@@ -337,6 +337,71 @@ def test_served_description_is_the_api_schema_json_the_pipeline_wrote(project: P
     assert published == json.loads((project / "api_schema.json").read_text())
 
 
+def test_prometheus_scrapes_the_served_bento_with_the_alert_rules(
+    project: Path, answers, served: str, tmp_path: Path
+):
+    """Debian's prometheus, with the stack's config (target: the served bento) and alert rules,
+    scrapes a prediction's counter back through its HTTP API; every rule evaluates, and every
+    metric the rules and the Grafana dashboard use is on the bento's /metrics."""
+    from tests.test_containers import SERVICE_METRICS, TASK_METRICS, metric_names
+
+    prometheus = shutil.which("prometheus")
+    assert prometheus, "prometheus is not installed: `make setup` (Debian's prometheus package)"
+    schema = json.loads((project / "api_schema.json").read_text())
+    features = dict.fromkeys(schema["components"]["schemas"]["Row"]["properties"], 0.0)
+    post(f"{served}/predict", {"features": features})
+    config = yaml.safe_load((project / "deploy/prometheus/prometheus.yml").read_text())
+    config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+    config["rule_files"] = [str(project / "deploy/prometheus/rules/*.yml")]
+    config["scrape_configs"][0]["static_configs"] = [{"targets": [served.removeprefix("http://")]}]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    api = f"http://127.0.0.1:{port}/api/v1"
+    command = [prometheus, f"--config.file={tmp_path / 'prometheus.yml'}",
+               f"--storage.tsdb.path={tmp_path / 'data'}",
+               f"--web.listen-address=127.0.0.1:{port}"]  # fmt: skip
+    metric = {"classification": "predictions_total", "regression": "predicted_value_count"}[
+        answers["task"]
+    ]
+
+    def query(expression: str) -> list:
+        url = f"{api}/query?query={urllib.request.quote(expression)}"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.loads(response.read())["data"]["result"]
+
+    def rules() -> list[dict]:
+        with urllib.request.urlopen(f"{api}/rules", timeout=5) as response:
+            groups = json.loads(response.read())["data"]["groups"]
+        return [rule for group in groups for rule in group["rules"]]
+
+    with (tmp_path / "prometheus.log").open("w") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)  # fmt: skip
+    try:
+        alive = lambda: server.poll() is None  # noqa: E731
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/-/ready"), "prometheus",
+                   alive=alive, timeout=60)  # fmt: skip
+        wait_until(lambda: bool(query(metric)), f"{metric} scraped", alive=alive, timeout=60)
+        wait_until(lambda: all(r.get("lastEvaluation", "").startswith("2") for r in rules()),
+                   "rule evaluation", alive=alive, timeout=60)  # fmt: skip
+        assert query('up{job="service"}')[0]["value"][1] == "1"
+        assert {rule["health"] for rule in rules()} == {"ok"}, rules()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    with urllib.request.urlopen(f"{served}/metrics", timeout=10) as response:
+        exposed = response.read().decode()
+    dashboard = next((project / "deploy/grafana/dashboards").glob("*.json")).read_text()
+    expressions = [t["expr"] for p in json.loads(dashboard)["panels"] for t in p["targets"]]
+    for path in (project / "deploy/prometheus/rules").glob("*.yml"):
+        groups = yaml.safe_load(path.read_text())["groups"]
+        expressions += [rule["expr"] for group in groups for rule in group["rules"]]
+    used = set().union(*map(metric_names, expressions)) - {"up"}
+    assert used <= SERVICE_METRICS | TASK_METRICS[answers["task"]]
+    missing = {name for name in used if not re.search(rf"^{name}[{{ ]", exposed, re.MULTILINE)}
+    assert not missing, f"not on the bento's /metrics: {sorted(missing)}"
+
+
 def test_pull_from_a_local_remote_that_is_missing_says_so(project: Path, answers):
     """Before anything was pushed, the local remote's folder does not exist: `make pull` names
     the remote and its path, and how to fix it."""
