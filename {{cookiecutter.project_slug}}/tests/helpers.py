@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, get_args
 
+import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }} import task
@@ -44,3 +45,37 @@ def arrow_stream(table: Any) -> bytes:
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return bytes(sink.getvalue().to_pybytes())
+
+
+def served_traffic(folder: Path, X: pd.DataFrame, outputs: Any, classes: Any, model_md5: str,
+                   *, batch_rows: int = 50, actual: Any = None) -> list[str]:  # fmt: skip
+    """Log rows into `folder` exactly as the service does (its prediction log writer, JSON
+    batches of `batch_rows`), with each row's feedback when `actual` is given; the request ids."""
+    from {{ cookiecutter.package_name }} import prediction_log
+    from {{ cookiecutter.package_name }}.monitoring import shifts
+
+    model = {
+        prediction_log.MODEL_NAME: "monitor-test",
+        prediction_log.MODEL_VERSION: "1",
+        prediction_log.BENTO_MODEL: "monitor-test:1",
+        prediction_log.MODEL_MD5: model_md5,
+    }
+    log = prediction_log.PredictionLog(prediction_log.LogSettings(folder=folder), model)
+    columns = task.columns(outputs, classes)
+    names = list(columns)
+    values = np.column_stack(list(columns.values())).tolist()
+    features = json_rows(X)
+    truth = None if actual is None else [value.item() if hasattr(value, "item") else value
+                                         for value in np.asarray(actual, dtype=object)]  # fmt: skip
+    request_ids = []
+    for number, part in enumerate(shifts.batches(len(X), batch_rows)):
+        request_id = f"test-{number}"
+        pairs = [(features[i], dict(zip(names, values[i], strict=True)))
+                 for i in range(part.start, part.stop)]  # fmt: skip
+        log.predictions(request_id, lambda pairs=pairs: pairs, len(pairs))
+        if truth is not None:
+            for row, index in enumerate(range(part.start, part.stop)):
+                log.feedback(request_id, row, truth[index])
+        request_ids.append(request_id)
+    log.close()
+    return request_ids

@@ -10,6 +10,8 @@ Pure core (no I/O):
   charts         what each evaluation image shows
   api            the HTTP API: types, feature bounds, body limits, OpenAPI description
   reports.markdown  the pull-request report, the gate's verdict, the model card
+  monitoring.drift   drift tests per window, the k-of-n rule, live scores, the verdict
+  monitoring.shifts  synthetic traffic: the test split as it is or shifted (`make traffic`)
 Names shared by many modules:
   paths          every file the pipeline, registry steps and reports read or write
   vocabulary     aliases, MLflow tag keys, BentoML label keys
@@ -25,5 +27,6 @@ Edges:
   registry/      register, promote, bento_store (the BentoML model store)
   reports.facts  what the reports say, gathered from git, uv, MLflow and the pipeline's files
   release        the container image's OCI labels
+  monitoring/    reference profile, logs reader, report, monitor, traffic sender, shipping
   cli            the command line the Makefile runs
 """

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .config import load_params
-from .errors import run_command
+from .errors import PipelineError, run_command
 from .paths import PARAMS_FILE
 
 
@@ -80,6 +80,74 @@ def model_card(args: argparse.Namespace) -> int:
     return 0
 
 
+# `monitor`'s exit codes besides 0 (no drift) and errors.EXPECTED_FAILURE, for CI and cron.
+DRIFT_EXIT = 3
+NOT_ENOUGH_DATA_EXIT = 4
+VERDICT_EXITS = {"no_drift": 0, "drift": DRIFT_EXIT, "not_enough_data": NOT_ENOUGH_DATA_EXIT}
+
+
+def monitor(args: argparse.Namespace) -> int:
+    from .monitoring import monitor, report
+    from .paths import MONITOR_DIR
+
+    params = load_params(args.params)
+    summary = monitor.run(params, labels=args.labels)
+    print(f"monitor: {report.headline(summary)}")
+    print(f"monitor: report {MONITOR_DIR / report.REPORT_HTML}")
+    if not args.no_mlflow:
+        # Imported only now, after the report is written: a tracking server that is down
+        # costs the run in MLflow, never the report.
+        from . import tracking
+
+        written = [MONITOR_DIR / report.SUMMARY_JSON, MONITOR_DIR / report.REPORT_HTML]
+        files = [*sorted(MONITOR_DIR.glob("*.png")), *written]
+        run_id = tracking.log_monitoring_run(
+            f"{params.train.experiment}-monitoring", summary["model_md5"],
+            report.run_tags(summary), report.run_metrics(summary), files,
+        )  # fmt: skip
+        print(f"monitor: logged as MLflow run {run_id}")
+    return VERDICT_EXITS[summary["verdict"]]
+
+
+def traffic(args: argparse.Namespace) -> int:
+    from .data_io import read_table
+    from .monitoring import shifts, traffic
+    from .paths import TEST_DATA
+
+    params = load_params(args.params)
+    test = read_table(TEST_DATA)
+    X, y = test.drop(columns=[params.ingest.target]), test[params.ingest.target]
+    feature = args.feature or shifts.default_feature(params.evaluate.directional, list(X.columns))
+    try:
+        X, y = shifts.shifted(X, y, args.shift, feature=feature, size=args.size, seed=args.seed)
+    except ValueError as error:
+        raise PipelineError(str(error)) from None
+    sent = traffic.send(args.url, X, y, feedback=args.feedback)
+    what = {
+        "none": "the held-out test split",
+        "labels": "a label-balance shift",
+        "feature": f"{feature} moved by {args.size:g} standard deviations",
+    }[args.shift]
+    print(f"traffic: {sent['rows']} rows ({what}) to {args.url}; {sent['feedback']} feedback")
+    return 0
+
+
+def logs_pull(args: argparse.Namespace) -> int:
+    from .monitoring import shipping
+
+    url, folder = shipping.logs_url(), load_params(args.params).monitor.logs
+    print(f"logs-pull: {shipping.pull(url, folder)} files from {url} into {folder}")
+    return 0
+
+
+def logs_push(args: argparse.Namespace) -> int:
+    from .monitoring import shipping
+
+    url, folder = shipping.logs_url(), load_params(args.params).monitor.logs
+    print(f"logs-push: {shipping.push(folder, url)} files from {folder} to {url}")
+    return 0
+
+
 def oci_labels(args: argparse.Namespace) -> int:
     from .release import oci_labels
 
@@ -101,12 +169,30 @@ COMMANDS: dict[str, tuple[str, Command, tuple[str, ...]]] = {
     "gate": ("exit 0 only if this model would become champion against --base", gate, ("--base",)),
     "model-card": ("model card of the trained model", model_card, ("--out",)),
     "oci-labels": ("container image labels, one key=value a line", oci_labels, ("--out",)),
+    "monitor": ("compare logged predictions with the reference: exit 0 no drift, 3 drift, "
+                "4 not enough data", monitor, ("--labels", "--no-mlflow")),
+    "traffic": ("send the held-out test split, optionally shifted, to a running service",
+                traffic, ("--url", "--shift", "--feature", "--size", "--seed", "--feedback")),
+    "logs-pull": ("copy the prediction logs from PREDICTION_LOGS_URL into monitor.logs",
+                  logs_pull, ()),
+    "logs-push": ("copy monitor.logs to PREDICTION_LOGS_URL", logs_push, ()),
 }  # fmt: skip
 OPTIONS = {
     "--base": {"required": True, "help": "git ref to compare with, e.g. main"},
     "--plots-url": {"default": None, "help": "where CI uploaded the plot images"},
     "--out": {"type": Path, "help": "also write the output to this file"},
-}
+    "--labels": {"type": Path, "default": None,
+                 "help": "CSV/Parquet file of request_id, actual[, row]: ground truth in batch"},
+    "--no-mlflow": {"action": "store_true", "help": "write the report only, log no MLflow run"},
+    "--url": {"default": "http://127.0.0.1:3000", "help": "the service's base URL"},
+    "--shift": {"default": "none", "choices": ["none", "feature", "labels"],
+                "help": "none: as it is; feature: FEATURE moved SIZE std; labels: one class"},
+    "--feature": {"default": None, "help": "the feature to shift (default: the first "
+                  "evaluate.directional feature, else the first feature)"},
+    "--size": {"type": float, "default": 2.0, "help": "the feature shift in standard deviations"},
+    "--seed": {"type": int, "default": 0, "help": "seed of the label shift's row draw"},
+    "--feedback": {"action": "store_true", "help": "then POST each row's actual to /feedback"},
+}  # fmt: skip
 
 
 def parser() -> argparse.ArgumentParser:

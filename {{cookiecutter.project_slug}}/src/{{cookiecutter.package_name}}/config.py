@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from . import task
 from .errors import PipelineError
-from .paths import PARAMS_FILE
+from .paths import PARAMS_FILE, PREDICTION_LOG_DIR
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 
@@ -65,12 +65,38 @@ class RegistryParams(Section):
     min_improvement: float = Field(ge=0)
 
 
+class MonitorParams(Section):
+    """What `make monitor` reads and how it decides (README: "Monitoring")."""
+
+    logs: Path = PREDICTION_LOG_DIR
+    days: int = Field(default=7, gt=0)
+    window_rows: int = Field(default=50, gt=0)
+    windows: int = Field(default=3, gt=0)
+    sustained: int = Field(default=2, gt=0)
+    features: list[str] | None = None
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    max_metric_drop: float = Field(default=0.05, ge=0)
+
+    @model_validator(mode="after")
+    def _sustained_within_windows(self) -> MonitorParams:
+        if self.sustained > self.windows:
+            raise ValueError(
+                f"`sustained` ({self.sustained}) counts drifting windows among the newest "
+                f"`windows` ({self.windows}): set it to at most {self.windows}"
+            )
+        if self.features is not None and not self.features:
+            raise ValueError("`features: []` tests no feature: list some, or null for all")
+        return self
+
+
 class Params(Section):
     ingest: IngestParams
     prepare: PrepareParams
     train: TrainParams
     evaluate: EvaluateParams
     registry: RegistryParams
+    # Optional so a project made before monitoring existed still loads; the defaults apply.
+    monitor: MonitorParams = Field(default_factory=MonitorParams)
 
 
 def parse_params(raw: Any, source: str = str(PARAMS_FILE)) -> Params:

@@ -29,7 +29,8 @@ MONITOR_DIR = Path("build/monitor")
 
 # What the DVC stages write, in pipeline order.
 PIPELINE_OUTPUTS = (
-    RAW_DATA, TRAIN_DATA, TEST_DATA, API_SCHEMA_FILE, MODEL_FILE, METRICS_FILE, PLOTS_DIR
+    RAW_DATA, TRAIN_DATA, TEST_DATA, API_SCHEMA_FILE, MODEL_FILE, METRICS_FILE, PLOTS_DIR,
+    REFERENCE_FILE,
 )  # fmt: skip
 
 # The folder this package was loaded from: the project in development, the bento's source

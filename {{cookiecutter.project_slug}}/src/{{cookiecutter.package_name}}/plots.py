@@ -49,3 +49,58 @@ def draw(chart: Chart, rows: list[dict[str, Any]], scores: Mapping[str, float], 
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+# The monitor's images (`make monitor`).
+
+
+def draw_p_values(p_values: Mapping[str, float], threshold: float, title: str, path: Path) -> None:
+    """Each tested column's p-value (log scale), the drift threshold as a line."""
+    names = list(p_values)
+    floor = 1e-300  # a p-value of 0 still gets a bar on the log scale
+    values = [max(p_values[name], floor) for name in names]
+    figure, axes = plt.subplots(figsize=(7, max(2.5, 0.25 * len(names) + 1)))
+    colors = ["tab:red" if value < threshold else "tab:blue" for value in values]
+    axes.barh(names, values, color=colors)
+    axes.set_xscale("log")
+    axes.axvline(threshold, linestyle="--", color="grey", label=f"threshold {threshold:.2g}")
+    axes.invert_yaxis()
+    axes.set(xlabel="p-value (lower: more different from the reference)", title=title)
+    axes.legend(loc="best")
+    _save(figure, path)
+
+
+def draw_distributions(
+    panels: list[tuple[str, Any, Any, bool]], path: Path, labels: tuple[str, str]
+) -> None:
+    """One panel per column: the reference's values against a window's (histograms, or class
+    shares for a categorical column)."""
+    figure, grid = plt.subplots(len(panels), 1, figsize=(6, 2.6 * len(panels)), squeeze=False)
+    for axes, (title, reference, window, categorical) in zip(grid[:, 0], panels, strict=True):
+        if categorical:
+            names = sorted({*map(str, reference), *map(str, window)})
+            for offset, (values, label) in enumerate(((reference, labels[0]), (window, labels[1]))):
+                texts = [str(value) for value in values]
+                shares = [texts.count(name) / max(len(texts), 1) for name in names]
+                positions = np.arange(len(names)) + (offset - 0.5) * 0.4
+                axes.bar(positions, shares, width=0.4, label=label)
+            axes.set_xticks(np.arange(len(names)), names)
+            axes.set_ylabel("share")
+        else:
+            both = np.concatenate([np.asarray(reference, float), np.asarray(window, float)])
+            both = both[~np.isnan(both)]
+            bins = np.histogram_bin_edges(both, bins=20) if len(both) else 10
+            for values, label in ((reference, labels[0]), (window, labels[1])):
+                array = np.asarray(values, float)
+                axes.hist(array[~np.isnan(array)], bins=bins, density=True, alpha=0.5, label=label)
+            axes.set_ylabel("density")
+        axes.set_title(title)
+        axes.legend(loc="best")
+    _save(figure, path)
+
+
+def _save(figure: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)

@@ -6,6 +6,7 @@ Everything else calls these functions and gets plain values back, never MLflow o
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import threading
@@ -286,6 +287,41 @@ def log_to_run(run_id: str, metrics: dict[str, float], files: list[Path], folder
         mlflow.log_metrics(metrics)
         for path in files:
             mlflow.log_artifact(str(path), artifact_path=folder)
+
+
+# Monitoring runs (`make monitor`): one per check, in their own experiment, linked by tags to
+# the served model and the run that trained it. Never tagged MODEL_MD5_TAG: a monitoring run
+# must not be mistaken for the training run of a model file.
+MONITOR_TAG_PREFIX = "monitor."
+# MLflow's metric names take letters, digits and `_-. /`; other characters become `_`.
+METRIC_NAME = re.compile(r"[^\w\-. /]")
+
+
+def metric_key(name: str) -> str:
+    return METRIC_NAME.sub("_", name)
+
+
+def log_monitoring_run(
+    experiment: str,
+    model_md5: str,
+    tags: dict[str, str],
+    metrics: dict[str, float],
+    files: list[Path],
+) -> str:
+    """One finished run holding a monitoring check: tags, metrics and the report's files."""
+    configure()
+    trained = training_run(model_md5)
+    linked = {
+        **{f"{MONITOR_TAG_PREFIX}{key}": value for key, value in tags.items()},
+        f"{MONITOR_TAG_PREFIX}model_md5": model_md5,
+        f"{MONITOR_TAG_PREFIX}training_run_id": trained.run_id if trained else "unknown",
+    }
+    with started_run(experiment=experiment) as run_id:
+        mlflow.set_tags(linked)
+        mlflow.log_metrics({metric_key(name): value for name, value in metrics.items()})
+        for path in files:
+            mlflow.log_artifact(str(path))
+    return run_id
 
 
 # The training run is found by the md5 of the model file it produced: the pipeline's outputs stay

@@ -87,3 +87,25 @@ def test_missing_params_file_says_where_to_run(tmp_path):
     """Running outside the project root explains itself."""
     with pytest.raises(ParamsError, match="run from the project root"):
         load_params(tmp_path / "params.yaml")
+
+
+def test_misspelt_monitor_key_is_named():
+    """A typo in `monitor:` fails naming the key."""
+    with pytest.raises(ParamsError, match=r"monitor\.window_row: Extra inputs are not permitted"):
+        parse_params(with_change("monitor", "window_row", 10))
+
+
+def test_sustained_beyond_the_windows_is_rejected():
+    """k of n needs k <= n."""
+    raw = with_change("monitor", "windows", 2)
+    raw["monitor"]["sustained"] = 3
+    with pytest.raises(ParamsError, match=r"monitor: .*at most 2"):
+        parse_params(raw)
+
+
+@pytest.mark.parametrize(("key", "value"), [("alpha", 1.5), ("alpha", 0), ("window_rows", 0),
+                                            ("days", -1), ("max_metric_drop", -0.1)])  # fmt: skip
+def test_impossible_monitor_values_are_named(key: str, value):
+    """Sizes are positive, alpha lies in (0, 1), a drop is not negative."""
+    with pytest.raises(ParamsError, match=rf"monitor\.{key}"):
+        parse_params(with_change("monitor", key, value))

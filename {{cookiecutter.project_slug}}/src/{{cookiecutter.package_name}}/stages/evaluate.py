@@ -1,4 +1,5 @@
-"""evaluate: score the model on the test set; write metrics.json, plot data and images."""
+"""evaluate: score the model on the test set; write metrics.json, plot data and images, and the
+reference profile the monitor compares production with."""
 
 from __future__ import annotations
 
@@ -11,15 +12,23 @@ from .. import metrics, plots, task, tracking
 from ..config import EvaluateParams, Params
 from ..data_contract import split_features_target
 from ..data_io import md5, read_table, write_json
-from ..paths import METRICS_FILE, MODEL_FILE, PLOTS_DIR, TEST_DATA
+from ..monitoring import reference
+from ..paths import METRICS_FILE, MODEL_FILE, PLOTS_DIR, REFERENCE_FILE, TEST_DATA, TRAIN_DATA
 from ..vocabulary import TEST_PREFIX
 from . import run_stage
 
 
 def run(params: EvaluateParams, target: str) -> dict[str, float]:
     model = joblib.load(MODEL_FILE)
-    X, y = split_features_target(read_table(TEST_DATA), target)
+    test = read_table(TEST_DATA)
+    X, y = split_features_target(test, target)
     outputs, classes = task.predict(model, X), task.classes(model)
+    # Here, where the model and its test outputs already are: no stage (process) of its own.
+    profile = reference.build(
+        read_table(TRAIN_DATA), test, target, task.columns(outputs, classes),
+        model_md5=md5(MODEL_FILE), classes=classes,
+    )  # fmt: skip
+    reference.write(profile, REFERENCE_FILE)
     results = task.scores(y, outputs, classes)
     write_json(results, METRICS_FILE)
     tables = task.plot_data(y, outputs, classes)

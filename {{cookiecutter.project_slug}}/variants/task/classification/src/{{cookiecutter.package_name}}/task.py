@@ -209,3 +209,31 @@ def columns(outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, np.nda
 def answer_values(answer: Mapping[str, Any]) -> list[float]:
     """The numbers one answer carries, in the model's output order (for comparisons)."""
     return list(answer["probabilities"].values())
+
+
+# Monitoring (`make monitor`, `make traffic`): what "the prediction" is and how truth compares.
+
+# The prediction the monitor tests for drift is a class: its counts are compared (chi-square).
+CATEGORICAL_PREDICTION = True
+
+
+def outputs_of(columns: Mapping[str, Any]) -> np.ndarray:
+    """The outputs matrix back from its columns (`columns` in reverse), in the given order."""
+    return np.column_stack([np.asarray(values, dtype=float) for values in columns.values()])
+
+
+def monitored_prediction(outputs: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
+    """What the monitor tests as "the prediction": the predicted class, as text."""
+    return predicted_labels(outputs, classes).astype(str)
+
+
+def truth_values(values: Any, classes: np.ndarray | None) -> np.ndarray:
+    """Ground truth as the model's classes: JSON feedback and CSV labels may spell a class 1
+    as "1" (or the other way round); a label the model never saw stays as it is."""
+    by_text = {str(known): known for known in np.asarray(classes).tolist()}
+    return np.asarray([by_text.get(str(value), value) for value in values], dtype=object)
+
+
+def label_shift_rows(y: pd.Series) -> np.ndarray:
+    """Rows kept by a label-balance shift (`make traffic SHIFT=labels`): the last class only."""
+    return np.asarray(y.astype(str) == sorted(y.astype(str).unique())[-1])

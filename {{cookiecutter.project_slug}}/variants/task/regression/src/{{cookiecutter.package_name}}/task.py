@@ -140,3 +140,31 @@ def columns(outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, np.nda
 def answer_values(answer: Mapping[str, Any]) -> list[float]:
     """The numbers one answer carries, in the model's output order (for comparisons)."""
     return [answer["value"]]
+
+
+# Monitoring (`make monitor`, `make traffic`): what "the prediction" is and how truth compares.
+
+# The prediction the monitor tests for drift is a number: its distribution is compared (KS).
+CATEGORICAL_PREDICTION = False
+
+
+def outputs_of(columns: Mapping[str, Any]) -> np.ndarray:
+    """The outputs back from their columns (`columns` in reverse): the `value` column."""
+    return np.asarray(columns["value"], dtype=float)
+
+
+def monitored_prediction(outputs: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
+    """What the monitor tests as "the prediction": the predicted value."""
+    return np.asarray(outputs, dtype=float)
+
+
+def truth_values(values: Any, classes: np.ndarray | None) -> np.ndarray:
+    """Ground truth as numbers (JSON feedback and CSV labels may carry text)."""
+    return np.asarray(values, dtype=float)
+
+
+def label_shift_rows(y: pd.Series) -> np.ndarray:
+    """Rows kept by a label-balance shift (`make traffic SHIFT=labels`): target above the
+    median."""
+    values = y.astype(float)
+    return np.asarray(values > values.median())
