@@ -22,7 +22,8 @@ Edges:
   git            git
   plots          PNG images (matplotlib)
   service        the HTTP service (BentoML)
-  request_guard  what reaches it: content types, body sizes, bounded error answers (ASGI)
+  request_guard  what reaches it: request ids, content types, body sizes, bounded errors (ASGI)
+  prediction_log the service's log of answered rows and feedback (JSON lines, background thread)
   stages/        DVC stage entry points: ingest, prepare, api_schema, train, evaluate
   registry/      register, promote, bento_store (the BentoML model store)
   reports.facts  what the reports say, gathered from git, uv, MLflow and the pipeline's files

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model, with_config
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    create_model,
+    with_config,
+)
 
 # pydantic needs typing_extensions' TypedDict before Python 3.12; one import for every version.
 from typing_extensions import TypedDict
@@ -39,6 +47,21 @@ BOUND_MARGIN = 1000
 # A power of ten that still leaves the scaler and the model room before float overflow.
 MAX_BOUND_EXPONENT = 300
 FORBID_EXTRA = ConfigDict(extra="forbid")
+# Every answer carries a request id: the client's own when it sends a valid one, else a new one.
+# The prediction log records it, and ground truth sent later to /feedback names it.
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+RequestId = Annotated[str, Field(pattern=REQUEST_ID_PATTERN)]
+
+
+def _a_number(value: Any) -> Any:
+    """JSON's integers include 3.0, but not "3" or true (which pydantic's lax int takes)."""
+    if isinstance(value, str | bool):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+RowIndex = Annotated[int, Field(ge=0), BeforeValidator(_a_number)]
 
 
 def magnitude_bound(largest: float) -> float:
@@ -87,6 +110,26 @@ def batch_request(row: Any, max_rows: int) -> type[BaseModel]:
     return create_model(
         "BatchRequest", __config__=FORBID_EXTRA, rows=(batch_type(row, max_rows), ...)
     )
+
+
+def feedback_request(actual: Any) -> type[BaseModel]:
+    """The body of `/feedback`: the request id and row of a prediction, and what really happened
+    (`actual`, of the task's `actual_type`), no other field."""
+    return create_model(
+        "FeedbackRequest",
+        __config__=FORBID_EXTRA,
+        request_id=(RequestId, ...),
+        row=(RowIndex, 0),
+        actual=(actual, ...),
+    )
+
+
+class FeedbackAnswer(BaseModel):
+    """Whether the ground truth was queued for the log (false: logging is off or overloaded)."""
+
+    request_id: str
+    row: int
+    recorded: bool
 
 
 class ModelInfoRequest(BaseModel):
@@ -174,27 +217,51 @@ def _components(schemas: dict[str, Any], annotation: Any, name: str) -> dict[str
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+# Every answer's request id (see REQUEST_ID_HEADER).
+ANSWER_HEADERS = {
+    REQUEST_ID_HEADER: {
+        "description": "The request's id: the one sent, or a new one",
+        "required": True,
+        "schema": {"type": "string", "pattern": REQUEST_ID_PATTERN},
+    }
+}
+REQUEST_ID_PARAMETER = {
+    "name": REQUEST_ID_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "Your id for the request (kept in the prediction log); one is made if absent",
+    "schema": {"type": "string", "pattern": REQUEST_ID_PATTERN},
+}
+
+
 def _json(ref: dict[str, str], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": ref}}}
+    return {"description": description, "headers": ANSWER_HEADERS,
+            "content": {JSON: {"schema": ref}}}  # fmt: skip
 
 
 def _binary(description: str) -> dict[str, Any]:
     schema = {"type": "string", "format": "binary"}
-    return {"description": description, "content": {ARROW_STREAM: {"schema": schema}}}
+    return {"description": description, "headers": ANSWER_HEADERS,
+            "content": {ARROW_STREAM: {"schema": schema}}}  # fmt: skip
 
 
 def _text(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}
+    return {"description": description, "headers": ANSWER_HEADERS,
+            "content": {"text/plain": {"schema": {"type": "string"}}}}  # fmt: skip
 
 
 def openapi(
     title: str,
     bounds: Mapping[str, float],
+    classes: Sequence[Any] | None,
     max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS,
     max_arrow_rows: int = DEFAULT_MAX_ARROW_ROWS,
     body_limits: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 description of every endpoint the service answers, and of every answer."""
+    """The OpenAPI 3.1 description of every endpoint the service answers, and of every answer.
+
+    `classes` are the model's (None for a regressor): what `/feedback` accepts as `actual`.
+    """
     features = list(bounds)
     limits = dict(body_limits or default_body_limits(features, max_batch_rows, max_arrow_rows))
     schemas: dict[str, Any] = {}
@@ -207,6 +274,9 @@ def openapi(
                            _components(schemas, BatchPrediction, "BatchPrediction")),
         "/model_info": (_components(schemas, ModelInfoRequest, "ModelInfoRequest"),
                         _components(schemas, ModelInfo, "ModelInfo")),
+        "/feedback": (_components(schemas, feedback_request(task.actual_type(classes)),
+                                  "FeedbackRequest"),
+                      _components(schemas, FeedbackAnswer, "FeedbackAnswer")),
     }  # fmt: skip
     rejected = {
         "400": _json(error, f"The request is invalid; at most {MAX_PROBLEMS} problems are listed"),
@@ -216,12 +286,14 @@ def openapi(
         "/predict": "One row's prediction",
         "/predict_batch": f"Predictions for 1 to {max_batch_rows} rows, in order",
         "/model_info": "The served model: registry version, lineage, features, limits",
+        "/feedback": "Record what really happened for a prediction (request id and row)",
     }
     paths: dict[str, Any] = {}
     for path, (request, answer) in refs.items():
         paths[path] = {"post": {
             "operationId": path.strip("/"),
             "summary": summaries[path],
+            "parameters": [REQUEST_ID_PARAMETER],
             "requestBody": {"required": path != "/model_info",
                             "content": {JSON: {"schema": request}}},
             "responses": {
@@ -234,6 +306,7 @@ def openapi(
     paths[arrow] = {"post": {
         "operationId": "arrow_predict_batch",
         "summary": f"Columnar predictions for 1 to {max_arrow_rows} rows",
+        "parameters": [REQUEST_ID_PARAMETER],
         "description": (
             "An Arrow IPC stream with one float or integer column per feature (nulls allowed, "
             "the same bounds as `Row`), nothing else; answered with an Arrow IPC stream: "
@@ -254,10 +327,11 @@ def openapi(
         "/metrics": "Prometheus metrics",
     }
     for path, summary in probes.items():
-        responses = {"200": _text(summary)}
+        responses = {"200": _text(summary), "400": _json(error, "The X-Request-ID is invalid")}
         if path == "/readyz":
             responses["503"] = _text("Not ready yet")
         paths[path] = {"get": {"operationId": path.strip("/"), "summary": summary,
+                               "parameters": [REQUEST_ID_PARAMETER],
                                "responses": responses}}  # fmt: skip
     return {
         "openapi": "3.1.0",
@@ -275,6 +349,7 @@ def default_body_limits(
         "/predict": json_body_limit(features, 1),
         "/predict_batch": json_body_limit(features, max_batch_rows),
         "/model_info": json_body_limit([], 1),
+        "/feedback": json_body_limit([], 1),
         "/arrow/predict_batch": arrow_body_limit(features, max_arrow_rows),
     }
 

@@ -1,5 +1,10 @@
-"""What reaches the service: content type and body size checked before the body is read,
-the published OpenAPI description, error answers of bounded size, client errors logged quietly.
+"""What reaches the service: its request id, content type and body size checked before the
+body is read, the published OpenAPI description, error answers of bounded size, client errors
+logged quietly.
+
+Every answer carries an `X-Request-ID` header: the client's own id when it sends a valid one
+(anything else is a 400 naming the header), a new uuid4 otherwise. The handlers read it from
+`REQUEST_ID` to log their predictions under it.
 
 An ASGI middleware in front of every BentoML route (`ModelService.add_asgi_middleware`):
 BentoML reads any body in full and parses it as JSON whatever its declared type (a multipart
@@ -10,13 +15,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from .api import capped, problem
+from .api import REQUEST_ID_HEADER, REQUEST_ID_PATTERN, capped, problem
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,6 +33,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DOCS_PATH = "/docs.json"
+# The current request's id, for the handlers (set by `RequestGuard` for each request).
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="")
+ID_HEADER = REQUEST_ID_HEADER.lower().encode()  # ASGI header names are lower case
+VALID_ID = re.compile(REQUEST_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,37 @@ def refusal(endpoint: Endpoint, headers: Mapping[str, str]) -> tuple[int, dict[s
     return None
 
 
+def request_id(headers: list[tuple[bytes, bytes]]) -> tuple[str, bool]:
+    """The request's id and whether it is usable: the client's, or a new one if it sent none.
+
+    An invalid one is replaced by a new id for the answer (which is then a 400).
+    """
+    for name, value in headers:
+        if name == ID_HEADER:
+            sent = value.decode("latin-1")
+            return (sent, True) if VALID_ID.fullmatch(sent) else (uuid.uuid4().hex, False)
+    return uuid.uuid4().hex, True
+
+
+def invalid_request_id() -> dict[str, Any]:
+    msg = f"{REQUEST_ID_HEADER} must match {REQUEST_ID_PATTERN}"
+    return one_problem(
+        f"invalid {REQUEST_ID_HEADER}", ["header", REQUEST_ID_HEADER.lower()], "pattern", msg
+    )
+
+
+def with_request_id(send: Send, value: str) -> Send:
+    """`send`, with the request id added to the answer's headers."""
+    header = (ID_HEADER, value.encode("latin-1"))
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), header]}
+        await send(message)
+
+    return sending
+
+
 def bounded_error(body: bytes) -> bytes:
     """A 400 answer with at most `MAX_PROBLEMS` problems (BentoML lists every one)."""
     try:
@@ -88,8 +131,8 @@ def bounded_error(body: bytes) -> bytes:
 
 
 class RequestGuard:
-    """Refuses wrong content types (415) and oversized bodies (413) before reading them, serves
-    `docs`, and caps the problems listed in 400 answers."""
+    """Gives every request an id, refuses wrong content types (415) and oversized bodies (413)
+    before reading them, serves `docs`, and caps the problems listed in 400 answers."""
 
     def __init__(self, app: ASGIApp, endpoints: Mapping[str, Endpoint], docs: bytes) -> None:
         self.app = app
@@ -100,6 +143,18 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        value, valid = request_id(scope["headers"])
+        send = with_request_id(send, value)
+        if not valid:
+            await self.answer(send, 400, json.dumps(invalid_request_id()).encode())
+            return
+        token = REQUEST_ID.set(value)
+        try:
+            await self.guarded(scope, receive, send)
+        finally:
+            REQUEST_ID.reset(token)
+
+    async def guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         path, method = scope["path"], scope["method"]
         if path == DOCS_PATH and method in {"GET", "HEAD"}:
             await self.answer(send, 200, self.docs)

@@ -6,6 +6,11 @@ number within its bound or null, nothing extra. A violation is a 400 response wh
 names the field; a wrong content type is a 415 and an oversized body a 413, refused before it is
 read (`request_guard`). `/docs.json` is `api.openapi`, the document `api_schema.json` holds.
 
+Every answered row is logged (`prediction_log`, off the request path) under the request's id,
+which the answer carries in `X-Request-ID`; `/feedback` records the actual outcome for it later.
+`/metrics` counts predictions per model version and class (regression: a histogram of the
+predicted values) and the log records written and dropped.
+
 Workers and concurrency are explicit and environment-overridable; see the README's Serving
 section for how the defaults were measured.
 """
@@ -13,11 +18,15 @@ section for how the defaults were measured.
 from __future__ import annotations
 
 import copy
+import functools
 import gc
 import json
 import logging
 import operator
 import os
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -31,19 +40,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import task
+from . import prediction_log, task
 from .api import (
     ARROW_STREAM,
     DEFAULT_MAX_ARROW_ROWS,
     DEFAULT_MAX_BATCH_ROWS,
     JSON,
     BatchPrediction,
+    FeedbackAnswer,
     ModelInfo,
     ModelInfoRequest,
     Prediction,
     batch_request,
     capped,
     default_body_limits,
+    feedback_request,
     openapi,
     predict_request,
     problem,
@@ -51,14 +62,16 @@ from .api import (
 )
 from .config import load_params
 from .paths import PARAMS_FILE, SOURCE_ROOT
-from .request_guard import Endpoint, QuietClientErrors, RequestGuard
+from .request_guard import REQUEST_ID, Endpoint, QuietClientErrors, RequestGuard
 from .vocabulary import (
     LABEL_ALIAS,
     LABEL_DATA_MD5,
     LABEL_GIT_COMMIT,
     LABEL_MODEL,
+    LABEL_MODEL_MD5,
     LABEL_RUN_ID,
     LABEL_VERSION,
+    METADATA_CLASSES,
     METADATA_FEATURE_BOUNDS,
     METADATA_FEATURES,
     METADATA_INPUT_EXAMPLE,
@@ -77,6 +90,11 @@ MAX_BODY_BYTES = os.environ.get("MAX_BODY_BYTES")
 # avoids duplicating the model in memory. Both are overridable at deploy time.
 WORKERS = int(os.environ.get("SERVICE_WORKERS", "1"))
 CONCURRENCY = int(os.environ.get("SERVICE_CONCURRENCY", "64"))
+# PREDICTION_LOG_* (README: "Prediction log and feedback"); a wrong value stops the start-up.
+try:
+    LOG_SETTINGS = prediction_log.settings_from(os.environ)
+except prediction_log.SettingsError as error:
+    raise SystemExit(f"prediction log: {error}") from None
 # Adaptive batching (`@bentoml.api(batchable=True)`) is deliberately off. It pays when one model
 # call costs far more than its per-row share (GPUs, large networks); here a row costs about a
 # microsecond, so waiting to fill a batch only adds latency, and BentoML's batch queue answers
@@ -94,6 +112,29 @@ STORED = MODEL.resolve()
 FEATURES: list[str] = [str(name) for name in STORED.info.metadata[METADATA_FEATURES]]
 BOUNDS: dict[str, float] = dict(STORED.info.metadata[METADATA_FEATURE_BOUNDS])
 LABELS: dict[str, str] = dict(STORED.info.labels)
+# What every log record says about the model that answered (a model imported before the md5
+# label existed logs an empty md5).
+LOGGED_MODEL = {
+    prediction_log.MODEL_NAME: LABELS.get(LABEL_MODEL, MODEL_NAME),
+    prediction_log.MODEL_VERSION: LABELS.get(LABEL_VERSION, ""),
+    prediction_log.BENTO_MODEL: str(STORED.tag),
+    prediction_log.MODEL_MD5: LABELS.get(LABEL_MODEL_MD5, ""),
+}
+
+
+def stored_classes() -> list[Any] | None:
+    """The model's classes (None for a regressor), from the store's metadata; a model imported
+    before they were stored there is loaded to find them."""
+    if METADATA_CLASSES in STORED.info.metadata:
+        known = STORED.info.metadata[METADATA_CLASSES]
+        return None if known is None else list(known)
+    from . import tracking
+
+    found = task.classes(tracking.load_model(STORED.path_of("mlflow_model")))
+    return None if found is None else found.tolist()
+
+
+CLASSES = stored_classes()
 
 Row = row_type({name: BOUNDS[name] for name in FEATURES})
 ROW_VALUES = (
@@ -101,6 +142,7 @@ ROW_VALUES = (
 )
 PredictRequest = predict_request(Row)
 BatchRequest = batch_request(Row, MAX_BATCH_ROWS)
+FeedbackRequest = feedback_request(task.actual_type(CLASSES))
 
 BODY_LIMITS = default_body_limits(FEATURES, MAX_BATCH_ROWS, MAX_ARROW_ROWS)
 if MAX_BODY_BYTES:
@@ -111,10 +153,64 @@ ENDPOINTS = {
     path: Endpoint(ARROW_STREAM if path.startswith("/arrow/") else JSON, limit)
     for path, limit in BODY_LIMITS.items()
 }
-DOCS = openapi(MODEL_NAME, {name: BOUNDS[name] for name in FEATURES}, MAX_BATCH_ROWS,
+DOCS = openapi(MODEL_NAME, {name: BOUNDS[name] for name in FEATURES}, CLASSES, MAX_BATCH_ROWS,
                MAX_ARROW_ROWS, BODY_LIMITS)  # fmt: skip
 # BentoML logs each rejected request at ERROR with a traceback; see `QuietClientErrors`.
 logging.getLogger("bentoml._internal.server.http_app").addFilter(QuietClientErrors())
+
+
+# Buckets of the `predicted_value` histogram: 1-2-5 steps over twelve orders of magnitude, both
+# signs, so any target's scale is covered without knowing it in advance.
+VALUE_BUCKETS = sorted(
+    {sign * step * 10.0**exponent for sign in (-1, 1) for step in (1, 2, 5)
+     for exponent in range(-3, 9)} | {0.0}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LiveMetrics:
+    """The service's own Prometheus metrics (BentoML adds request counts and latencies)."""
+
+    predictions: Any  # rows predicted, by model version and predicted class
+    histogram: Any  # predicted values, by model version (regression)
+    written: Any  # prediction log records written
+    dropped: Any  # prediction log records dropped: buffer full or disk failing
+
+
+@functools.cache
+def live_metrics() -> LiveMetrics:
+    """Created once per process, in the worker: BentoML's metrics API builds them only once the
+    worker has set up Prometheus' multi-process mode (one registry per name, hence the cache)."""
+    with warnings.catch_warnings():
+        # bentoml.metrics says it is deprecated in favour of prometheus_client, yet importing
+        # prometheus_client in a service module is what breaks the multi-process mode.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        counter, histogram = bentoml.metrics.Counter, bentoml.metrics.Histogram
+    return LiveMetrics(
+        predictions=counter(
+            "predictions", "Rows predicted, by model version and predicted class "
+            "(regression: label=value)", ["model_version", "label"]),
+        histogram=histogram("predicted_value", "Predicted values (regression)", ["model_version"],
+                         buckets=VALUE_BUCKETS),
+        written=counter("prediction_log_records", "Prediction log records written"),
+        dropped=counter("prediction_log_dropped",
+                        "Prediction log records dropped (buffer full or disk failing)"),
+    )  # fmt: skip
+
+
+def log_rows(
+    features: Callable[[], list[Mapping[str, Any]]], values: np.ndarray, classes: Any
+) -> prediction_log.Rows:
+    """The (features, outputs) of each answered row, built when the log's thread asks."""
+
+    def rows() -> Any:
+        columns = task.columns(values, classes)
+        names = list(columns)
+        outputs = np.column_stack(list(columns.values())).tolist()
+        return zip(features(), (dict(zip(names, row, strict=True)) for row in outputs),
+                   strict=True)  # fmt: skip
+
+    return rows
 
 
 def to_array(rows: list[Any]) -> np.ndarray:
@@ -205,7 +301,8 @@ async def predict_arrow(request: Request) -> Response:
     # A null becomes NaN, which the model's imputer fills in.
     X = np.asfortranarray(np.column_stack(columns).astype(float))
     # Large batches run in a worker thread so they do not hold up single-row requests.
-    values = await anyio.to_thread.run_sync(service.predict_values, X)
+    values = await anyio.to_thread.run_sync(service.scored, X)
+    service.logged(lambda: table.select(FEATURES).to_pylist(), values)
     sink = pa.BufferOutputStream()
     result = pa.table(task.columns(values, service.classes))
     with pa.ipc.new_stream(sink, result.schema) as writer:
@@ -236,13 +333,48 @@ class ModelService:
         self.classes = task.classes(fitted)
         example = pd.DataFrame(STORED.info.metadata[METADATA_INPUT_EXAMPLE], columns=FEATURES)
         self.example = example.to_numpy(dtype=float)
+        metrics = live_metrics()
+        version = LOGGED_MODEL[prediction_log.MODEL_VERSION]
+        self.counted = {str(label): metrics.predictions.labels(version, str(label))
+                        for label in task.live_counts(task.predict(self.model, self.example),
+                                                      self.classes)}  # fmt: skip
+        # Made on the first value observed: a classifier observes none and shows no histogram.
+        self.predicted_values: Any = None
+        self.log = prediction_log.PredictionLog(
+            LOG_SETTINGS, LOGGED_MODEL, written=metrics.written.inc, dropped=metrics.dropped.inc
+        )
         gc.collect()
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
 
-    def predictions(self, X: np.ndarray) -> list[dict[str, Any]]:
-        """Plain dicts, validated into `Prediction`s by pydantic-core in one call."""
-        return task.records(self.predict_values(X), self.classes)
+    def answers(self, rows: list[Any]) -> list[dict[str, Any]]:
+        """Plain dicts, validated into `Prediction`s by pydantic-core in one call; the rows and
+        their answers are counted and logged."""
+        values = self.scored(to_array(rows))
+        self.logged(lambda: rows, values)
+        return task.records(values, self.classes)
+
+    def scored(self, X: np.ndarray) -> np.ndarray:
+        """The model's outputs for X, counted on /metrics."""
+        values = self.predict_values(X)
+        version = LOGGED_MODEL[prediction_log.MODEL_VERSION]
+        for label, count in task.live_counts(values, self.classes).items():
+            counter = self.counted.get(label)
+            if counter is None:
+                counter = self.counted[label] = live_metrics().predictions.labels(version, label)
+            counter.inc(count)
+        observed = task.live_values(values).tolist()
+        if observed and self.predicted_values is None:
+            self.predicted_values = live_metrics().histogram.labels(version)
+        for value in observed:
+            self.predicted_values.observe(value)
+        return values
+
+    def logged(self, features: Callable[[], list[Mapping[str, Any]]], values: np.ndarray) -> None:
+        """Queue the answered rows for the prediction log (if this request is sampled)."""
+        if self.log.sampled():
+            rows = log_rows(features, values, self.classes)
+            self.log.predictions(REQUEST_ID.get(), rows, len(values))
 
     # The endpoints are `async` on purpose: a one-row prediction takes well under a millisecond,
     # far less than handing it to a worker thread and back; measured about twice the requests
@@ -252,11 +384,17 @@ class ModelService:
     # signature-derived ones would ignore.
     @bentoml.api(input_spec=PredictRequest)
     async def predict(self, features: Row) -> Prediction:  # type: ignore[valid-type]
-        return Prediction.model_validate(self.predictions(to_array([features]))[0])
+        return Prediction.model_validate(self.answers([features])[0])
 
     @bentoml.api(input_spec=BatchRequest)
     async def predict_batch(self, rows: list[Row]) -> BatchPrediction:  # type: ignore[valid-type]
-        return BatchPrediction.model_validate({"predictions": self.predictions(to_array(rows))})
+        return BatchPrediction.model_validate({"predictions": self.answers(rows)})
+
+    @bentoml.api(input_spec=FeedbackRequest)
+    async def feedback(self, request_id: str, row: int, actual: Any) -> FeedbackAnswer:
+        """Ground truth for one answered row, joined to its prediction by request id and row."""
+        recorded = self.log.feedback(request_id, row, actual)
+        return FeedbackAnswer(request_id=request_id, row=row, recorded=recorded)
 
     @bentoml.api(input_spec=ModelInfoRequest)
     def model_info(self) -> ModelInfo:
@@ -278,6 +416,11 @@ class ModelService:
 
     def predict_values(self, X: np.ndarray) -> np.ndarray:
         return task.predict(self.model, X)
+
+    @bentoml.on_shutdown
+    def close_log(self) -> None:
+        """Write what the prediction log still holds before the worker exits."""
+        self.log.close()
 
 
 # `bentoml.service` returns a Service that a type checker sees as the decorated class.

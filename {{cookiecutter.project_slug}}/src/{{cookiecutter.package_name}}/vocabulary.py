@@ -50,8 +50,13 @@ LABEL_RUN_ID = "mlflow_run_id"
 LABEL_GIT_COMMIT = "git_commit"
 LABEL_DATA_MD5 = "data_md5"
 LABEL_TASK = "task"
+# The md5 of the model file the version was trained as (the prediction log and the reference
+# profile carry it, so the monitor compares each prediction with its own model's reference).
+LABEL_MODEL_MD5 = "model_md5"
 # Metadata stored with it: the training features and the logged input example.
 METADATA_FEATURES = "features"
 METADATA_INPUT_EXAMPLE = "input_example"
 # Each feature's largest allowed magnitude, from the training data (`api.feature_bounds`).
 METADATA_FEATURE_BOUNDS = "feature_bounds"
+# The classes the model knows (null for a regressor): what `/feedback` accepts as `actual`.
+METADATA_CLASSES = "classes"

@@ -11,6 +11,7 @@ import pytest
 from {{ cookiecutter.package_name }} import task
 from {{ cookiecutter.package_name }}.api import (
     MAX_PROBLEMS,
+    REQUEST_ID_HEADER,
     ErrorAnswer,
     batch_request,
     batch_type,
@@ -18,6 +19,7 @@ from {{ cookiecutter.package_name }}.api import (
     default_body_limits,
     described_features,
     feature_bounds,
+    feedback_request,
     magnitude_bound,
     openapi,
     predict_request,
@@ -27,6 +29,7 @@ from {{ cookiecutter.package_name }}.api import (
 BOUNDS = {"mean radius": 1e5, "age": 1e3}
 FEATURES = list(BOUNDS)
 ROW = {"mean radius": 1.0, "age": 2.0}
+CLASSES = ["no", "yes"]  # a classifier's; a regression's `actual_type` ignores them
 
 
 def rejected_locations(adapter: pydantic.TypeAdapter, value) -> set[str]:
@@ -126,9 +129,9 @@ def test_error_answers_list_at_most_max_problems_and_count_all():
 
 def test_description_covers_every_endpoint_the_service_answers():
     """The OpenAPI description has every prediction endpoint, model info and the probes."""
-    paths = openapi("model", BOUNDS)["paths"]
+    paths = openapi("model", BOUNDS, CLASSES)["paths"]
     assert set(paths) == {
-        "/predict", "/predict_batch", "/model_info", "/arrow/predict_batch",
+        "/predict", "/predict_batch", "/model_info", "/arrow/predict_batch", "/feedback",
         "/livez", "/healthz", "/readyz", "/metrics",
     }  # fmt: skip
 
@@ -136,14 +139,14 @@ def test_description_covers_every_endpoint_the_service_answers():
 @pytest.mark.parametrize("path", ["/predict", "/predict_batch", "/arrow/predict_batch"])
 def test_prediction_bodies_are_required_and_refusals_documented(path):
     """A prediction request must carry a body; 400, 413 and 415 answers are described."""
-    operation = openapi("model", BOUNDS)["paths"][path]["post"]
+    operation = openapi("model", BOUNDS, CLASSES)["paths"][path]["post"]
     assert operation["requestBody"]["required"] is True
     assert {"200", "400", "413", "415"} <= set(operation["responses"])
 
 
 def test_answers_are_described_by_the_tasks_prediction():
     """Single and batch answers refer to the task's `Prediction`, whose label type is exact."""
-    document = openapi("model", BOUNDS)
+    document = openapi("model", BOUNDS, CLASSES)
     schemas = document["components"]["schemas"]
     prediction = task.Prediction.model_json_schema()
     assert schemas["Prediction"]["properties"] == prediction["properties"]
@@ -153,11 +156,55 @@ def test_answers_are_described_by_the_tasks_prediction():
 
 def test_batch_request_carries_its_size_limits():
     """A batch holds 1 to max_batch_rows rows."""
-    request = openapi("model", BOUNDS, max_batch_rows=7)["components"]["schemas"]["BatchRequest"]
+    schemas = openapi("model", BOUNDS, CLASSES, max_batch_rows=7)["components"]["schemas"]
+    request = schemas["BatchRequest"]
     rows = request["properties"]["rows"]
     assert (rows["minItems"], rows["maxItems"]) == (1, 7)
 
 
 def test_described_features_are_the_rows_in_order():
     """The features can be read back from a description (the model card does)."""
-    assert described_features(openapi("model", BOUNDS)) == FEATURES
+    assert described_features(openapi("model", BOUNDS, CLASSES)) == FEATURES
+
+
+def test_every_operation_takes_a_request_id_and_every_answer_returns_one():
+    """Each operation documents the optional X-Request-ID header and each answer carries it."""
+    for path, operations in openapi("model", BOUNDS, CLASSES)["paths"].items():
+        for operation in operations.values():
+            assert [p["name"] for p in operation["parameters"]] == [REQUEST_ID_HEADER], path
+            for status, answer in operation["responses"].items():
+                assert answer["headers"][REQUEST_ID_HEADER]["required"] is True, (path, status)
+
+
+def actual_errors(adapter: pydantic.TypeAdapter, value) -> bool:
+    try:
+        adapter.validate_python(value)
+    except pydantic.ValidationError:
+        return True
+    return False
+
+
+def test_feedback_takes_a_request_id_a_row_and_the_tasks_actual():
+    """/feedback's body: a request id, a row (default 0) and an actual of the task's type."""
+    actual = pydantic.TypeAdapter(task.actual_type(CLASSES))
+    good = next(value for value in [*CLASSES, 1.5] if not actual_errors(actual, value))
+    body = pydantic.TypeAdapter(feedback_request(task.actual_type(CLASSES))).validate_python(
+        {"request_id": "abc-1", "actual": good}
+    )
+    assert (body.request_id, body.row, body.actual) == ("abc-1", 0, good)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"request_id": "a b", "actual": 0}, "request_id"),
+        ({"request_id": "a", "row": -1, "actual": 0}, "row"),
+        ({"request_id": "a", "actual": "not a class"}, "actual"),
+        ({"request_id": "a", "actual": 0, "extra": 1}, "extra"),
+        ({"actual": 0}, "request_id"),
+    ],
+)
+def test_bad_feedback_is_refused_naming_the_field(body, field):
+    """A malformed feedback body fails validation at the offending field."""
+    adapter = pydantic.TypeAdapter(feedback_request(task.actual_type(CLASSES)))
+    assert field in rejected_locations(adapter, body)

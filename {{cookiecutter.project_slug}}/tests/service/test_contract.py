@@ -91,13 +91,13 @@ def test_null_feature_is_a_missing_value_the_model_imputes(client, model, exampl
     assert np.isfinite(task.answer_values(response.json())).all()
 
 
-def test_published_description_is_the_apis_for_the_served_model(client, service, holdout):
+def test_published_description_is_the_apis_for_the_served_model(client, service, holdout, model):
     """/docs.json is `api.openapi` for the model's features and the bounds logged with it: the
     document the `api_schema` stage writes to api_schema.json for the same training data."""
     from {{ cookiecutter.package_name }}.api import feature_bounds, openapi
 
     assert client.get("/docs.json").json() == openapi(
-        service.MODEL_NAME, feature_bounds(holdout[0])
+        service.MODEL_NAME, feature_bounds(holdout[0]), task.classes(model)
     )
 
 

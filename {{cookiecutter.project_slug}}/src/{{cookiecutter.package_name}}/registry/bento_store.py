@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .. import task, tracking
 from ..config import Params
@@ -21,12 +22,15 @@ from ..vocabulary import (
     LABEL_DATA_MD5,
     LABEL_GIT_COMMIT,
     LABEL_MODEL,
+    LABEL_MODEL_MD5,
     LABEL_RUN_ID,
     LABEL_TASK,
     LABEL_VERSION,
+    METADATA_CLASSES,
     METADATA_FEATURE_BOUNDS,
     METADATA_FEATURES,
     METADATA_INPUT_EXAMPLE,
+    MODEL_MD5_TAG,
     RAW_DATA_TAG,
 )
 
@@ -48,6 +52,7 @@ def import_champion(model_name: str) -> str:
         LABEL_GIT_COMMIT: run.tags.get(GIT_COMMIT_TAG, "none"),
         LABEL_DATA_MD5: run.tags.get(RAW_DATA_TAG, "none"),
         LABEL_TASK: task.NAME,
+        LABEL_MODEL_MD5: run.tags.get(MODEL_MD5_TAG, ""),
     }
     with tempfile.TemporaryDirectory() as scratch:
         local = tracking.download_model(model_name, version, Path(scratch))
@@ -63,10 +68,17 @@ def import_champion(model_name: str) -> str:
             METADATA_FEATURES: features,
             METADATA_INPUT_EXAMPLE: example,
             METADATA_FEATURE_BOUNDS: bounds,
+            METADATA_CLASSES: known_classes(local),
         }
         stored = bentoml.mlflow.import_model(model_name, local, labels=labels, metadata=metadata)
     print(f"bento-model: {stored.tag} <- models:/{model_name}/{version} (@{CHAMPION})")
     return str(stored.tag)
+
+
+def known_classes(model_folder: Path) -> list[Any] | None:
+    """The classes of the model in `model_folder` as plain values (None for a regressor)."""
+    classes = task.classes(tracking.load_model(str(model_folder)))
+    return None if classes is None else classes.tolist()
 
 
 def latest_labels(model_name: str) -> dict[str, str]:

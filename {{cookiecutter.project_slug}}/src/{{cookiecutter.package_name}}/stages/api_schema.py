@@ -7,8 +7,12 @@ names and bounds come from the training table, as `train` logs them with the mod
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
+from .. import task
 from ..api import feature_bounds, openapi
 from ..config import Params
 from ..data_io import read_table, write_json
@@ -17,8 +21,13 @@ from . import run_stage
 
 
 def run(target: str, title: str) -> dict[str, Any]:
-    features = read_table(TRAIN_DATA).drop(columns=[target])
-    document = openapi(title, feature_bounds(features))
+    train = read_table(TRAIN_DATA)
+    features = train.drop(columns=[target])
+    # The classes a classifier fitted on this table knows: scikit-learn's are the sorted
+    # distinct labels (`task.classes` answers None for a regressor whatever it is given).
+    classes = task.classes(SimpleNamespace(classes_=np.unique(train[target].to_numpy())))
+    known = None if classes is None else classes.tolist()
+    document = openapi(title, feature_bounds(features), known)
     write_json(document, API_SCHEMA_FILE)
     print(f"api_schema: {len(document['paths'])} endpoints -> {API_SCHEMA_FILE}")
     return document

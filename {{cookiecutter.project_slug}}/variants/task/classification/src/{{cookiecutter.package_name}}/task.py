@@ -237,3 +237,23 @@ def truth_values(values: Any, classes: np.ndarray | None) -> np.ndarray:
 def label_shift_rows(y: pd.Series) -> np.ndarray:
     """Rows kept by a label-balance shift (`make traffic SHIFT=labels`): the last class only."""
     return np.asarray(y.astype(str) == sorted(y.astype(str).unique())[-1])
+
+
+# The service (`/feedback`, `/metrics`): what ground truth may be and what is counted live.
+
+
+def actual_type(classes: Any) -> Any:
+    """What `/feedback` accepts as the actual outcome: one of the model's classes."""
+    return Literal[tuple(np.asarray(classes).tolist())]
+
+
+def live_counts(outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, int]:
+    """Rows per predicted class, as text (`predictions_total{label}` on /metrics)."""
+    counts = np.bincount(outputs.argmax(axis=1), minlength=outputs.shape[1])
+    names = np.asarray(classes).astype(str)
+    return {str(names[i]): int(counts[i]) for i in np.flatnonzero(counts)}
+
+
+def live_values(outputs: np.ndarray) -> np.ndarray:
+    """None to observe: a classifier's answer is a class (`live_counts`), not one number."""
+    return np.empty(0)

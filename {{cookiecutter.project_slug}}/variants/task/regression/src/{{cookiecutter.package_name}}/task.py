@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .charts import Chart
 
@@ -168,3 +168,21 @@ def label_shift_rows(y: pd.Series) -> np.ndarray:
     median."""
     values = y.astype(float)
     return np.asarray(values > values.median())
+
+
+# The service (`/feedback`, `/metrics`): what ground truth may be and what is counted live.
+
+
+def actual_type(classes: Any) -> Any:
+    """What `/feedback` accepts as the actual outcome: a finite number."""
+    return Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+def live_counts(outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, int]:
+    """Rows predicted (`predictions_total{label="value"}` on /metrics)."""
+    return {"value": len(outputs)}
+
+
+def live_values(outputs: np.ndarray) -> np.ndarray:
+    """The predicted values (the `predicted_value` histogram on /metrics)."""
+    return outputs
