@@ -43,7 +43,7 @@ def test_api_schema_stage_writes_the_description_of_the_training_features(
     write_table(train_test[0], TRAIN_DATA)
     api_schema_stage.run(target, "stage-test")
     features = train_test[0].drop(columns=[target])
-    expected = openapi("stage-test", feature_bounds(features))
+    expected = openapi("stage-test", feature_bounds(features), task.classes(model))
     assert read_json(API_SCHEMA_FILE) == json.loads(json.dumps(expected))
 
 
