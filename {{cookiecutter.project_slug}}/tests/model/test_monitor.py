@@ -9,15 +9,20 @@ a configured window is longer than it (the held-out rows are all the unseen data
 from __future__ import annotations
 
 import math
+import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
 from {{ cookiecutter.package_name }} import task
+from {{ cookiecutter.package_name }}.cli import DRIFT_EXIT, NOT_ENOUGH_DATA_EXIT, main
 from {{ cookiecutter.package_name }}.config import Params
 from {{ cookiecutter.package_name }}.data_io import write_json
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.monitoring import drift, monitor, reference, shifts
+from {{ cookiecutter.package_name }}.paths import METRICS_FILE, PARAMS_FILE, REFERENCE_FILE
 from tests.helpers import served_traffic
 
 MODEL_MD5 = "0123456789abcdef0123456789abcdef"
@@ -116,8 +121,6 @@ def test_a_labels_file_joins_like_feedback(tmp_path, profile, monitor_params, mo
     X, y = holdout
     labels = tmp_path / "labels.csv"
     ids = [f"test-{i // 50}" for i in range(len(X))]  # served_traffic's request ids, 50 a batch
-    import pandas as pd
-
     pd.DataFrame({"request_id": ids, "row": np.arange(len(X)) % 50, "actual": y.to_numpy()}).to_csv(
         labels, index=False
     )
@@ -145,3 +148,43 @@ def test_no_log_folder_says_where_logs_are_expected(tmp_path, profile, monitor_p
         monitor.run(monitor_params.model_copy(update={"monitor": settings}),
                     out=tmp_path / "monitor", reference_file=profile / "reference.parquet",
                     metrics_file=profile / "metrics.json")  # fmt: skip
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, profile, monitor_params):
+    """A project folder as `make monitor` sees it: params.yaml, the reference, metrics.json."""
+    monkeypatch.chdir(tmp_path)
+    REFERENCE_FILE.parent.mkdir(parents=True)
+    shutil.copy(profile / "reference.parquet", REFERENCE_FILE)
+    shutil.copy(profile / "metrics.json", METRICS_FILE)
+    raw = monitor_params.model_dump(mode="json")
+    raw["monitor"]["logs"] = "logs"
+    PARAMS_FILE.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return tmp_path
+
+
+def test_cli_monitor_exits_3_on_drift_and_prints_the_report(project, model, holdout, capsys):
+    """`cli monitor` prints the verdict and the report's path and exits DRIFT_EXIT (3)."""
+    X, _ = shifts.label_shift(*holdout, seed=0)
+    served_traffic(project / "logs", X, task.predict(model, X), task.classes(model), MODEL_MD5)
+    assert main(["monitor", "--no-mlflow"]) == DRIFT_EXIT
+    out = capsys.readouterr().out
+    assert "monitor: drift" in out
+    assert "build/monitor/report.html" in out
+    assert (project / "build" / "monitor" / "summary.json").is_file()
+
+
+def test_cli_monitor_exits_4_without_enough_rows(project, model, holdout, monitor_params):
+    """Fewer logged rows than a window: NOT_ENOUGH_DATA_EXIT (4)."""
+    X = holdout[0].iloc[: monitor_params.monitor.window_rows - 1]
+    served_traffic(project / "logs", X, task.predict(model, X), task.classes(model), MODEL_MD5)
+    assert main(["monitor", "--no-mlflow"]) == NOT_ENOUGH_DATA_EXIT
+
+
+def test_cli_monitor_without_a_reference_says_run_make_repro(project, capsys):
+    """No reference profile: exit 1, one line pointing to `make repro`."""
+    REFERENCE_FILE.unlink()
+    assert main(["monitor", "--no-mlflow"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "make repro" in error

@@ -78,7 +78,9 @@ def read_lines(files: Iterator[Path], schema: pa.Schema | None) -> pa.Table | No
 
 def since(table: pa.Table, days: int, now: dt.datetime) -> pa.Table:
     start = pa.scalar(now - dt.timedelta(days=days), type=TIME)
-    return table.filter(pc.greater_equal(table[TIMESTAMP], start))
+    recent = pc.fill_null(pc.greater_equal(table[TIMESTAMP], start), False)
+    # Filtering copies every column: only done when some rows are older (the oldest day folder).
+    return table if pc.all(recent).as_py() else table.filter(recent)
 
 
 def read_predictions(

@@ -238,8 +238,8 @@ def run_metrics(summary: Mapping[str, Any]) -> dict[str, float]:
         "sustained": float(bool(summary["sustained"])),
     }
     if summary["windows"]:
-        metrics.update({f"p_value.{name}": value for name, value in
-                        p_values(summary["windows"][0]).items()})  # fmt: skip
+        newest = p_values(summary["windows"][0])
+        metrics.update({f"p_value.{name.strip('()')}": value for name, value in newest.items()})
     live = summary.get("live") or {}
     metrics.update({f"live.{name}": value for name, value in (live.get("scores") or {}).items()})
     if live:
