@@ -206,8 +206,9 @@ def test_prediction_log_is_on_a_volume_where_its_env_points(manifests):
 
 
 def test_log_shipper_is_a_native_sidecar_on_the_same_volume(manifests):
-    """An init container with restartPolicy Always runs `logs-push` on the service's log
-    folder, from the same image, read-only root fs, resources limited."""
+    """An init container with restartPolicy Always runs the project's log push (`make
+    logs-push`'s) on the service's log folder, from the same image, read-only root fs,
+    resources limited."""
     pod = pod_spec(manifests)
     (service,) = pod["containers"]
     shipper = log_shipper(manifests)
@@ -217,7 +218,8 @@ def test_log_shipper_is_a_native_sidecar_on_the_same_volume(manifests):
     assert env_of(shipper)["PREDICTION_LOG_DIR"] == log_dir
     volume = next(m["name"] for m in service["volumeMounts"] if m["mountPath"] == log_dir)
     assert mount_path(shipper, volume) == log_dir
-    assert 'cli" logs-push' in shipper["args"][0]
+    assert ".monitoring.shipping as s" in shipper["args"][0]
+    assert "s.push(pathlib.Path(os.environ['PREDICTION_LOG_DIR'])" in shipper["args"][0]
     assert shipper["securityContext"]["readOnlyRootFilesystem"] is True
     assert shipper["securityContext"]["allowPrivilegeEscalation"] is False
     assert {"cpu", "memory"} <= set(shipper["resources"]["limits"])
