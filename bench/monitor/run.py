@@ -41,6 +41,8 @@ SAMPLE_SECONDS = 0.05
 SHIFT_SIZES = (0.1, 0.25, 0.5, 1.0, 2.0)  # standard deviations of the feature (make traffic SIZE)
 REFERENCE = "data/reference/reference.parquet"  # paths.REFERENCE_FILE (checked in the project)
 MONITOR_SUMMARY = "build/monitor/summary.json"  # paths.MONITOR_DIR / summary.json
+# What `make traffic SHIFT=labels` keeps (`task.label_shift_rows`), by task.
+LABEL_SHIFTS = {"classification": "last class only", "regression": "target above the median only"}
 
 # bench-scale's measurement of a process tree's resident memory (/proc), shared, not copied.
 _spec = importlib.util.spec_from_file_location("bench_scale", HERE.parent / "scale" / "run.py")
@@ -142,6 +144,7 @@ for number, (kind, size) in enumerate(cases):
         "sustained_rule": f"{settings.sustained} of {settings.windows}",
         "prediction_drifted": by_prediction,
         "pool": int(task.label_shift_rows(actual).sum()) if kind == "labels" else len(test),
+        "task": task.NAME,
         "flagged": flagged.most_common(3),
     }))
 """
@@ -248,7 +251,7 @@ def main() -> None:
         name = {
             "none": "held-out rows, no shift (false alarms)",
             "feature": f"`{case['feature']}` + {case['size']:g} std",
-            "labels": f"last class only ({case['pool']} test rows)",
+            "labels": f"{LABEL_SHIFTS.get(case['task'], 'label shift')} ({case['pool']} test rows)",
         }[case["kind"]]
         flagged = ", ".join(f"{column} {times}" for column, times in case["flagged"]) or "-"
         print(f"| {name} | {case['windows_drifted']}/{case['windows']} "
