@@ -3,10 +3,11 @@
 A default bake becomes a real git repository with a bare `origin` (its DVC pre-push hook fills
 the local DVC remote). `ci.yml` and `release.yml` run in a fresh clone of `main`;
 `model-report.yml` runs in a fresh clone of a pull-request branch that changed a hyperparameter
-and committed only params.yaml. `monitor.yml` runs in the `main` clone after CI, on prediction
-logs written in the project's record format from the held-out test split (shifted: drift) into a
-local folder that stands for the object store, with a stand-in `gh` that records its calls.
-Only steps with no local equivalent are skipped, each named below with its reason.
+and committed only params.yaml. `monitor.yml` runs in the `main` clone (after CI by file order;
+it needs no CI run) on prediction logs written in the project's record format from the held-out
+test split, shifted (drift), into a local folder that stands for the object store, with a
+stand-in `gh` that records its calls. Only steps with no local equivalent are skipped, each
+named below with its reason.
 """
 
 from __future__ import annotations
@@ -340,7 +341,7 @@ def run_monitor(checkout: Path, gh_env: dict[str, str], skipped: dict[str, str],
 
 
 @pytest.fixture(scope="module")
-def monitor_run(origin, ci_run, main_checkout) -> tuple[WorkflowRun, dict[str, str]]:
+def monitor_run(origin, main_checkout) -> tuple[WorkflowRun, dict[str, str]]:
     """monitor.yml on shifted logs, with no open drift issue."""
     store = origin.parent / "log-store"
     developer = origin.parent / "breast-cancer-classifier"
