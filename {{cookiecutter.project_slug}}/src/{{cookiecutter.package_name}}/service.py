@@ -126,8 +126,8 @@ def stored_classes() -> list[Any] | None:
     """The model's classes (None for a regressor), from the store's metadata; a model imported
     before they were stored there is loaded to find them."""
     if METADATA_CLASSES in STORED.info.metadata:
-        known = STORED.info.metadata[METADATA_CLASSES]
-        return None if known is None else list(known)
+        # Empty for a regressor: a classifier knows two classes at least.
+        return list(STORED.info.metadata[METADATA_CLASSES]) or None
     from . import tracking
 
     found = task.classes(tracking.load_model(STORED.path_of("mlflow_model")))

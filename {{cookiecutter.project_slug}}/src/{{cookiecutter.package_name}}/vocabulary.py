@@ -58,5 +58,5 @@ METADATA_FEATURES = "features"
 METADATA_INPUT_EXAMPLE = "input_example"
 # Each feature's largest allowed magnitude, from the training data (`api.feature_bounds`).
 METADATA_FEATURE_BOUNDS = "feature_bounds"
-# The classes the model knows (null for a regressor): what `/feedback` accepts as `actual`.
+# The classes the model knows (empty for a regressor): what `/feedback` accepts as `actual`.
 METADATA_CLASSES = "classes"

@@ -35,9 +35,11 @@ def champion(model, holdout, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def service(champion: str):
-    """The service module, imported once the champion is in the store."""
+def service(champion: str, tmp_path_factory):
+    """The service module, imported once the champion is in the store; its prediction log goes
+    to a temporary folder, not the project's `logs/`."""
     os.environ["BENTO_MODEL_TAG"] = champion
+    os.environ["PREDICTION_LOG_DIR"] = str(tmp_path_factory.mktemp("in-process-log"))
     return importlib.import_module("{{ cookiecutter.package_name }}.service")
 
 

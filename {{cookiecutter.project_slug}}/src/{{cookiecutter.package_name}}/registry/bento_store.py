@@ -75,10 +75,11 @@ def import_champion(model_name: str) -> str:
     return str(stored.tag)
 
 
-def known_classes(model_folder: Path) -> list[Any] | None:
-    """The classes of the model in `model_folder` as plain values (None for a regressor)."""
+def known_classes(model_folder: Path) -> list[Any]:
+    """The classes of the model in `model_folder` as plain values; none for a regressor (an
+    empty list: BentoML's metadata takes no null)."""
     classes = task.classes(tracking.load_model(str(model_folder)))
-    return None if classes is None else classes.tolist()
+    return [] if classes is None else classes.tolist()
 
 
 def latest_labels(model_name: str) -> dict[str, str]:
