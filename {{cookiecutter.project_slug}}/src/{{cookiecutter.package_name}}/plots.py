@@ -54,16 +54,23 @@ def draw(chart: Chart, rows: list[dict[str, Any]], scores: Mapping[str, float], 
 # The monitor's images (`make monitor`).
 
 
-def draw_p_values(p_values: Mapping[str, float], threshold: float, title: str, path: Path) -> None:
-    """Each tested column's p-value (log scale), the drift threshold as a line."""
+def draw_p_values(
+    p_values: Mapping[str, float], thresholds: Mapping[str, float], title: str, path: Path
+) -> None:
+    """Each tested column's p-value (log scale, the prediction last), red below its drift
+    threshold; the thresholds (`feature`, `prediction`) as lines."""
     names = list(p_values)
     floor = 1e-300  # a p-value of 0 still gets a bar on the log scale
     values = [max(p_values[name], floor) for name in names]
+    limits = [thresholds["prediction"] if i == len(names) - 1 else thresholds["feature"]
+              for i in range(len(names))]  # fmt: skip
     figure, axes = plt.subplots(figsize=(7, max(2.5, 0.25 * len(names) + 1)))
-    colors = ["tab:red" if value < threshold else "tab:blue" for value in values]
+    pairs = zip(values, limits, strict=True)
+    colors = ["tab:red" if value < limit else "tab:blue" for value, limit in pairs]
     axes.barh(names, values, color=colors)
     axes.set_xscale("log")
-    axes.axvline(threshold, linestyle="--", color="grey", label=f"threshold {threshold:.2g}")
+    for (kind, limit), style in zip(thresholds.items(), ("--", ":"), strict=False):
+        axes.axvline(limit, linestyle=style, color="grey", label=f"{kind} threshold {limit:.2g}")
     axes.invert_yaxis()
     axes.set(xlabel="p-value (lower: more different from the reference)", title=title)
     axes.legend(loc="best")

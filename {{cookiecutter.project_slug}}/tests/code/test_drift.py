@@ -89,9 +89,11 @@ def test_one_class_on_both_sides_leaves_nothing_to_test():
     assert drift.chi2_test(["yes"] * 10, ["yes"] * 5)["p_value"] == 1.0
 
 
-def test_threshold_is_alpha_shared_by_the_features_and_the_prediction():
-    """Bonferroni: alpha over the features plus one for the prediction."""
-    assert drift.threshold(0.05, ["a", "b", "c", "d"]) == pytest.approx(0.01)
+def test_thresholds_share_alpha_between_the_prediction_and_the_features():
+    """Weighted Bonferroni: half of alpha for the prediction, half split among the features."""
+    assert drift.prediction_threshold(0.05) == pytest.approx(0.025)
+    assert drift.threshold(0.05, ["a", "b", "c", "d", "e"]) == pytest.approx(0.005)
+    assert drift.prediction_threshold(0.05) + 5 * drift.threshold(0.05, list("abcde")) == 0.05
 
 
 def test_a_shifted_feature_drifts_its_window():

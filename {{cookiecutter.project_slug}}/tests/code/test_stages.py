@@ -48,12 +48,13 @@ def test_api_schema_stage_writes_the_description_of_the_training_features(
 
 
 def test_evaluate_writes_the_metrics_and_exactly_the_plots_dvc_yaml_declares(
-    tmp_path, monkeypatch, model, holdout, params, target
+    tmp_path, monkeypatch, model, train_test, holdout, params, target
 ):
     """metrics.json holds the scores; plots/ holds the plot data and images dvc.yaml lists."""
     dvc = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text(encoding="utf-8"))
     declared = {next(iter(entry)) if isinstance(entry, dict) else entry for entry in dvc["plots"]}
     monkeypatch.chdir(tmp_path)
+    write_table(train_test[0], TRAIN_DATA)
     write_table(holdout[0].assign(**{target: holdout[1]}), TEST_DATA)
     MODEL_FILE.parent.mkdir()
     joblib.dump(model, MODEL_FILE)

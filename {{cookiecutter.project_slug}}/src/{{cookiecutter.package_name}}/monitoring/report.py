@@ -49,7 +49,7 @@ def headline(summary: Mapping[str, Any]) -> str:
 
 def p_values(window: Mapping[str, Any]) -> dict[str, float]:
     columns = {name: result["p_value"] for name, result in window["features"].items()}
-    columns["(prediction)"] = window["prediction"]["p_value"]
+    columns[drift.PREDICTION] = window["prediction"]["p_value"]
     return {name: float(value) for name, value in columns.items() if value is not None}
 
 
@@ -59,7 +59,8 @@ def draw(summary: Mapping[str, Any], reference: Reference, windows: Sequence[pd.
         return []
     newest = summary["windows"][0]
     drawn = [out / P_VALUES_PNG, out / DISTRIBUTIONS_PNG]
-    plots.draw_p_values(p_values(newest), summary["threshold"],
+    plots.draw_p_values(p_values(newest), {"feature": summary["threshold"],
+                        "prediction": summary["prediction_threshold"]},
                         "Newest window: p-value per column", drawn[0])  # fmt: skip
     closest = sorted(
         (name for name in newest["features"] if newest["features"][name]["p_value"] is not None),
@@ -97,7 +98,7 @@ COLUMN_HEADER = ["column", "test", "statistic", "p-value", "missing", "out of ra
 
 def column_rows(window: Mapping[str, Any]) -> list[list[str]]:
     prediction = window["prediction"]
-    rows = [["(prediction)", prediction["test"], fmt(prediction["statistic"]),
+    rows = [[drift.PREDICTION, prediction["test"], fmt(prediction["statistic"]),
              fmt(prediction["p_value"]), "-", "-"]]  # fmt: skip
     for name, result in window["features"].items():
         rows.append([name, result["test"], fmt(result["statistic"]), fmt(result["p_value"]),
@@ -128,9 +129,10 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         f"Model {model.get('model_name', '?')} version {model.get('model_version', '?')} "
         f"(model file md5 `{summary['model_md5']}`); logs `{summary.get('logs', '')}`, last "
         f"{summary['params']['days']} days: {rows.get('logged', 0)} rows, "
-        f"{rows.get('reference_model', 0)} of this model. A column drifts at p < "
-        f"{summary['threshold']:.3g} (alpha {summary['params']['alpha']} over "
-        f"{len(summary['features']) + 1} columns).\n",
+        f"{rows.get('reference_model', 0)} of this model. The prediction drifts at p < "
+        f"{summary['prediction_threshold']:.3g}, a feature at p < {summary['threshold']:.3g} "
+        f"(alpha {summary['params']['alpha']}: half for the prediction, half shared by "
+        f"{len(summary['features'])} features).\n\n",
     ]
     if rows.get("by_model_version"):
         versions = [[name, str(count)] for name, count in rows["by_model_version"].items()]
