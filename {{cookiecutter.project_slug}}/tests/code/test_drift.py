@@ -171,3 +171,18 @@ def test_default_shifted_feature_is_the_first_directional_one():
 def test_batches_cover_every_row_once():
     """The traffic's batches cover every row exactly once, in order."""
     assert shifts.batches(5, 2) == [slice(0, 2), slice(2, 4), slice(4, 5)]
+
+
+@pytest.mark.parametrize("margin", [2.0, 0.5])
+def test_a_live_score_worse_by_more_than_max_metric_drop_is_degraded(margin: float):
+    """Live `registry.metric` worse than the test set's by more than `max_metric_drop`
+    (window_rows labelled rows) is degraded; by less, it is not."""
+    rows, metric = SETTINGS.window_rows, PARAMS.registry.metric
+    classes = make_reference().classes
+    outputs = task.outputs_of(make_outputs(rows))
+    truth = task.monitored_prediction(task.outputs_of(make_outputs(rows)), classes)
+    live = task.scores(task.truth_values(truth, classes), outputs, classes)[metric]
+    better = -1 if metric in task.LOWER_IS_BETTER else 1
+    test_scores = {metric: live + better * margin * SETTINGS.max_metric_drop}
+    result = drift.live_scores(outputs, truth, classes, test_scores, metric, SETTINGS)
+    assert result["degraded"] == (margin > 1)
