@@ -73,9 +73,10 @@ COMMON_FILES = {
             "code/test_data_contract", "code/test_data_io", "code/test_estimator",
             "code/test_git", "code/test_metrics", "code/test_registry", "code/test_reports",
             "code/test_split", "code/test_stages", "code/test_structure", "code/test_tracking",
-            "code/test_task",
+            "code/test_task", "code/test_drift", "code/test_monitoring_edges",
+            "code/test_prediction_log",
             "data/__init__", "data/test_dataset", "data/test_notebooks", "data/test_target",
-            "model/__init__", "model/test_model", "model/test_task_behaviour",
+            "model/__init__", "model/test_model", "model/test_task_behaviour", "model/test_monitor",
             "service/__init__", "service/conftest", "service/fuzz_hooks",
             "service/test_contract", "service/test_http", "service/test_refusals",
         )
@@ -84,10 +85,14 @@ COMMON_FILES = {
 }  # fmt: skip
 MODULES = (
     "__init__", "api", "charts", "cli", "config", "data_contract", "data_io", "errors",
-    "estimator", "git", "metrics", "paths", "plots", "release", "request_guard", "service",
+    "estimator", "git", "metrics", "paths", "plots", "prediction_log", "release",
+    "request_guard", "service",
     "split", "task", "tracking", "vocabulary",
     "registry/__init__", "registry/bento_store", "registry/promote", "registry/register",
     "reports/__init__", "reports/facts", "reports/markdown",
+    "monitoring/__init__", "monitoring/drift", "monitoring/logs", "monitoring/monitor",
+    "monitoring/reference", "monitoring/report", "monitoring/shifts", "monitoring/shipping",
+    "monitoring/traffic",
     "stages/__init__", "stages/api_schema", "stages/evaluate", "stages/ingest",
     "stages/prepare", "stages/train",
 )  # fmt: skip
