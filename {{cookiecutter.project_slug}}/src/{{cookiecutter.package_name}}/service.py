@@ -198,6 +198,25 @@ def live_metrics() -> LiveMetrics:
     )  # fmt: skip
 
 
+def observe_all(histogram: Any, values: np.ndarray) -> None:
+    """Observe many values at once: their bucket counts and sum, in one increment per bucket.
+
+    One `observe` per row costs a few microseconds in multi-process mode (200k rows: most of a
+    second); this uses prometheus_client's histogram fields, and falls back to `observe`.
+    """
+    bounds, buckets, total = (getattr(histogram, name, None)
+                              for name in ("_upper_bounds", "_buckets", "_sum"))  # fmt: skip
+    if bounds is None or buckets is None or total is None:
+        for value in values.tolist():
+            histogram.observe(value)
+        return
+    # The first bucket whose upper bound is >= the value, as `observe` picks it.
+    counts = np.bincount(np.searchsorted(bounds, values, side="left"), minlength=len(bounds))
+    for index in np.flatnonzero(counts).tolist():
+        buckets[index].inc(int(counts[index]))
+    total.inc(float(values.sum()))
+
+
 def log_rows(
     features: Callable[[], list[Mapping[str, Any]]], values: np.ndarray, classes: Any
 ) -> prediction_log.Rows:
@@ -363,11 +382,11 @@ class ModelService:
             if counter is None:
                 counter = self.counted[label] = live_metrics().predictions.labels(version, label)
             counter.inc(count)
-        observed = task.live_values(values).tolist()
-        if observed and self.predicted_values is None:
+        observed = task.live_values(values)
+        if len(observed) and self.predicted_values is None:
             self.predicted_values = live_metrics().histogram.labels(version)
-        for value in observed:
-            self.predicted_values.observe(value)
+        if len(observed):
+            observe_all(self.predicted_values, observed)
         return values
 
     def logged(self, features: Callable[[], list[Mapping[str, Any]]], values: np.ndarray) -> None:

@@ -221,3 +221,28 @@ def test_non_arrow_body_is_400(client):
     response = post_arrow(client, b"not arrow")
     assert response.status_code == 400
     assert response.json()["detail"][0]["type"] == "arrow_invalid"
+
+
+def test_bulk_histogram_observation_equals_one_observation_per_value(service):
+    """`observe_all` (a batch's predicted values at once) leaves the histogram exactly as one
+    `observe` per value would."""
+    from prometheus_client import CollectorRegistry, Histogram
+
+    registry = CollectorRegistry()
+    one, bulk = (
+        Histogram(name, name, buckets=service.VALUE_BUCKETS, registry=registry)
+        for name in ("one", "bulk")
+    )
+    values = np.array([-3e9, -1.0, 0.0, 0.001, 0.0015, 1.0, 7.5, 199.9, 200.0, 1e12])
+    for value in values:
+        one.observe(value)
+    service.observe_all(bulk, values)
+
+    def samples(name: str) -> list:
+        return [
+            (sample.name.removeprefix(name), sample.labels, sample.value)
+            for family in registry.collect() if family.name == name
+            for sample in family.samples if not sample.name.endswith("_created")
+        ]  # fmt: skip
+
+    assert samples("one") == samples("bulk")
