@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import plots, task
+from .. import task
 from ..data_io import write_json
 from . import drift
 from .reference import Reference
@@ -57,6 +57,9 @@ def draw(summary: Mapping[str, Any], reference: Reference, windows: Sequence[pd.
            out: Path) -> list[Path]:  # fmt: skip
     if not windows:
         return []
+    # matplotlib only when there is something to draw (a second of imports).
+    from .. import plots
+
     newest = summary["windows"][0]
     drawn = [out / P_VALUES_PNG, out / DISTRIBUTIONS_PNG]
     plots.draw_p_values(p_values(newest), {"feature": summary["threshold"],
