@@ -18,7 +18,7 @@ import yaml
 
 from {{ cookiecutter.package_name }} import task
 from {{ cookiecutter.package_name }}.cli import DRIFT_EXIT, NOT_ENOUGH_DATA_EXIT, main
-from {{ cookiecutter.package_name }}.config import Params
+from {{ cookiecutter.package_name }}.config import Params, load_params
 from {{ cookiecutter.package_name }}.data_io import write_json
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.monitoring import drift, monitor, reference, shifts
@@ -188,3 +188,36 @@ def test_cli_monitor_without_a_reference_says_run_make_repro(project, capsys):
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert "make repro" in error
+
+
+def test_cli_monitor_logs_a_run_linked_to_the_served_model(project, model, holdout):
+    """The monitoring run (in `<experiment>-monitoring`) is tagged with the served model's name,
+    version and md5, and holds the verdict's metrics and the report."""
+    import mlflow
+
+    X = holdout[0]
+    served_traffic(project / "logs", X, task.predict(model, X), task.classes(model), MODEL_MD5)
+    assert main(["monitor"]) == 0
+    experiment = f"{load_params(PARAMS_FILE).train.experiment}-monitoring"
+    run = mlflow.search_runs(experiment_names=[experiment], output_format="list")[0]
+    assert run.data.tags["monitor.model_name"] == "monitor-test"
+    assert run.data.tags["monitor.model_version"] == "1"
+    assert run.data.tags["monitor.model_md5"] == MODEL_MD5
+    assert run.data.metrics["drift"] == 0
+    artifacts = {item.path for item in mlflow.MlflowClient().list_artifacts(run.info.run_id)}
+    assert {"summary.json", "report.html"} <= artifacts
+
+
+def test_cli_monitor_writes_the_report_before_an_unreachable_tracking_server_fails(
+    project, model, holdout, monkeypatch, capsys
+):
+    """A tracking server that does not answer: exit 1 in one line, the report already written."""
+    X = holdout[0]
+    served_traffic(project / "logs", X, task.predict(model, X), task.classes(model), MODEL_MD5)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("TRACKING_SERVER_TIMEOUT", "2")
+    assert main(["monitor"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert "tracking server" in error
+    assert (project / "build" / "monitor" / "report.html").is_file()
