@@ -5,7 +5,7 @@ by process group at the end. Prints cold start, then req/s, p50, p99, errors and
 per scenario as a markdown table (ready for a pull-request report).
 
 The prediction log's cost is measured in the same run: a second server with PREDICTION_LOG=off
-answers the 32-client single-row scenario too, alternating with the logging one LOG_ROUNDS (3)
+answers the 32-client single-row scenario too, alternating with the logging one LOG_ROUNDS (5)
 times, and each row shows the median round, so a burst of other work on the machine does not
 decide the comparison (the log's budget: at least 90 % of the req/s and a p99 within 1.2 times,
 logging on). The logging server writes into a temporary folder.
@@ -38,7 +38,7 @@ BENTO = os.environ.get("BENTO", "")
 SECONDS = int(os.environ.get("LOADTEST_SECONDS", "6"))
 SOAK_SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
 SOAK_CLIENTS = int(os.environ.get("SOAK_CLIENTS", "32"))
-LOG_ROUNDS = int(os.environ.get("LOG_ROUNDS", "3"))
+LOG_ROUNDS = int(os.environ.get("LOG_ROUNDS", "5"))
 BATCH_ROWS = 1000
 JSON = "application/json"
 ARROW = "application/vnd.apache.arrow.stream"
