@@ -73,11 +73,12 @@ test-fast: setup ## Hooks and option-matrix tiers only (seconds)
 test-gate: $(BIN)/pytest ## Full-gate bakes only; GATE_PYTHON=3.12 bakes for that python_version answer
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest tests/test_gate.py
 
-demo: $(BIN)/pytest ## Bake a default project into demo/ and run its pipeline, tests, registration, bento and model card
+demo: $(BIN)/pytest ## Bake a default project into demo/: pipeline, tests, registration, bento, model card, then serve it and monitor held-out and shifted traffic
 	rm -rf "$(DEMO_DIR)"
 	$(BIN)/cookiecutter --no-input --output-dir "$(DEMO_DIR)" .
 	cd "$(DEMO_DIR)/breast-cancer-classifier" && PATH="$(CURDIR)/$(BIN):$$PATH" \
 		$(MAKE) setup lint repro test register build metrics model-card
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo_monitoring.sh "$(DEMO_DIR)/breast-cancer-classifier"
 	@echo "Demo project: $(DEMO_DIR)/breast-cancer-classifier (next: make serve, make loadtest)"
 
 bench: $(BIN)/pytest ## Serving benchmark: generated service vs mlflow models serve vs a bare floor (wrk)

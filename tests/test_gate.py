@@ -337,6 +337,32 @@ def test_served_description_is_the_api_schema_json_the_pipeline_wrote(project: P
     assert published == json.loads((project / "api_schema.json").read_text())
 
 
+def monitor(project: Path) -> tuple[int, dict]:
+    """The monitor's own exit code (`make` turns every failure into 2) and its summary."""
+    package = project.name.replace("-", "_")
+    result = attempt(project, "uv", "run", "python", "-m", f"{package}.cli", "monitor")
+    assert "Traceback" not in result.stdout, result.stdout
+    assert "build/monitor/report.html" in result.stdout
+    return result.returncode, json.loads((project / "build/monitor/summary.json").read_text())
+
+
+def test_monitor_finds_no_drift_in_held_out_traffic(project: Path, served: str):
+    """The held-out test split, sent to the served bento by `make traffic`, is logged by the
+    service and judged "no drift" by the monitor (exit 0), with an HTML report."""
+    make(project, "traffic", f"URL={served}")
+    code, summary = monitor(project)
+    assert (code, summary["verdict"]) == (0, "no_drift"), summary
+    assert (project / "build/monitor/report.html").stat().st_size > 0
+
+
+def test_monitor_finds_drift_in_shifted_traffic(project: Path, served: str):
+    """The same rows with one important feature shifted by two standard deviations make the
+    monitor say "drift" (exit 3)."""
+    make(project, "traffic", f"URL={served}", "SHIFT=feature", "SIZE=2")
+    code, summary = monitor(project)
+    assert (code, summary["verdict"]) == (3, "drift"), summary
+
+
 def test_prometheus_scrapes_the_served_bento_with_the_alert_rules(
     project: Path, answers, served: str, tmp_path: Path
 ):
