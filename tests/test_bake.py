@@ -16,6 +16,9 @@ import yaml
 from tests.helpers import parse_structured, project_files, tree_entries
 
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+# Other tools' own templates, copied unrendered: Prometheus alert text (`{{ $labels.label }}`)
+# and Grafana legends (`{{label}}`, a bare name: an answer would be `cookiecutter.<name>`).
+OTHER_TEMPLATES = re.compile(r"\{\{ \$[\w.]+ \}\}|\{\{\w+\}\}")
 
 COMMON_FILES = {
     ".devcontainer/devcontainer.json",
@@ -158,12 +161,18 @@ def test_exact_file_set(baked):
 
 
 def test_no_template_syntax_left(baked):
-    """No file still contains Jinja markers after rendering (GitHub's `${{ }}` is not Jinja)."""
+    """No file still contains Jinja markers after rendering (GitHub's `${{ }}`, Prometheus's and
+    Grafana's templates are not Jinja)."""
     path, _ = baked
     leftovers = [
         name
         for name in project_files(path)
-        if "{{" in (text := GITHUB_EXPRESSION.sub("", (path / name).read_text(encoding="utf-8")))
+        if "{{"
+        in (
+            text := OTHER_TEMPLATES.sub(
+                "", GITHUB_EXPRESSION.sub("", (path / name).read_text(encoding="utf-8"))
+            )
+        )
         or "{%" in text
     ]
     assert leftovers == []
