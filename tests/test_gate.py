@@ -337,10 +337,10 @@ def test_served_description_is_the_api_schema_json_the_pipeline_wrote(project: P
     assert published == json.loads((project / "api_schema.json").read_text())
 
 
-def monitor(project: Path) -> tuple[int, dict]:
+def monitor(project: Path, *options: str) -> tuple[int, dict]:
     """The monitor's own exit code (`make` turns every failure into 2) and its summary."""
     package = project.name.replace("-", "_")
-    result = attempt(project, "uv", "run", "python", "-m", f"{package}.cli", "monitor")
+    result = attempt(project, "uv", "run", "python", "-m", f"{package}.cli", "monitor", *options)
     assert "Traceback" not in result.stdout, result.stdout
     assert "build/monitor/report.html" in result.stdout
     return result.returncode, json.loads((project / "build/monitor/summary.json").read_text())
@@ -348,9 +348,10 @@ def monitor(project: Path) -> tuple[int, dict]:
 
 def test_monitor_finds_no_drift_in_held_out_traffic(project: Path, served: str):
     """The held-out test split, sent to the served bento by `make traffic`, is logged by the
-    service and judged "no drift" by the monitor (exit 0), with an HTML report."""
+    service and judged "no drift" by the monitor (exit 0), with an HTML report (the MLflow
+    monitoring run is left to the drift case: seconds of imports saved)."""
     make(project, "traffic", f"URL={served}")
-    code, summary = monitor(project)
+    code, summary = monitor(project, "--no-mlflow")
     assert (code, summary["verdict"]) == (0, "no_drift"), summary
     assert (project / "build/monitor/report.html").stat().st_size > 0
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from cookiecutter.main import cookiecutter
 
 from tests.helpers import TEMPLATE
@@ -264,9 +265,11 @@ def test_gate_agrees_with_the_reports_verdict(origin, report_run):
     assert "**champion**" in gate.stdout or "**challenger**" in gate.stdout
 
 
-# The production side of the monitor: prediction-log records (DESIGN's format, one JSON line per
-# row) of the held-out test rows of the reference profile, written twice (three full windows of
-# 50), every feature value of the first feature moved by ten training standard deviations.
+# The production side of the monitor: prediction-log records (the service's format, one JSON line
+# per row) of the held-out test rows of the developer's reference profile, written twice (three
+# full windows of 50), every value of the first feature moved by ten training standard
+# deviations, stamped with the md5 of the model the monitored checkout has (argv[2]: the
+# developer's working tree may hold another branch's model by then).
 WRITE_SHIFTED_LOGS = r"""
 import json, sys, uuid
 from datetime import datetime, timedelta, timezone
@@ -274,7 +277,6 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 table = pq.read_table("data/reference/reference.parquet")
-meta = json.loads(table.schema.metadata[b"reference"])
 frame = table.to_pandas()
 outputs = [c for c in frame.columns if c.startswith("output.")]
 features = [c for c in frame.columns if c not in {"split", "actual", *outputs}]
@@ -294,7 +296,7 @@ with (folder / "runner-1-0-0.jsonl").open("w") as sink:
             "request_id": uuid.uuid4().hex, "row": 0,
             "timestamp": (now - timedelta(seconds=len(rows) - index)).isoformat(),
             "model_name": "breast-cancer-classifier", "model_version": "1",
-            "bento_model": "breast-cancer-classifier:runner", "model_md5": meta["model_md5"],
+            "bento_model": "breast-cancer-classifier:runner", "model_md5": sys.argv[2],
             "features": features_of_row,
             "outputs": {name.removeprefix("output."): value(row[name]) for name in outputs},
         }) + "\n")
@@ -340,12 +342,21 @@ def run_monitor(checkout: Path, gh_env: dict[str, str], skipped: dict[str, str],
     return result
 
 
+def main_model_md5(checkout: Path) -> str:
+    """The md5 of the model file `main` holds, as its dvc.lock records it."""
+    lock = yaml.safe_load((checkout / "dvc.lock").read_text(encoding="utf-8"))
+    return next(out["md5"] for out in lock["stages"]["train"]["outs"]
+                if out["path"] == "models/model.joblib")  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def monitor_run(origin, main_checkout) -> tuple[WorkflowRun, dict[str, str]]:
     """monitor.yml on shifted logs, with no open drift issue."""
     store = origin.parent / "log-store"
     developer = origin.parent / "breast-cancer-classifier"
-    written = subprocess.run(["uv", "run", "python", "-c", WRITE_SHIFTED_LOGS, str(store)],
+    model_md5 = main_model_md5(main_checkout)
+    written = subprocess.run(["uv", "run", "python", "-c", WRITE_SHIFTED_LOGS, str(store),
+                              model_md5],
                              cwd=developer, capture_output=True, text=True, check=True,
                              env=environment_without_venv(), timeout=300).stdout  # fmt: skip
     assert int(written) >= 150
