@@ -150,12 +150,7 @@ for number, (kind, size) in enumerate(cases):
 
 
 def sh(command: list[str], cwd: Path, env: dict[str, str]) -> str:
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        sys.exit(
-            f"bench-monitor: {' '.join(command)} failed:\n{(result.stdout + result.stderr)[-3000:]}"
-        )
-    return result.stdout
+    return bench_scale.sh(command, cwd, env, who="bench-monitor")
 
 
 def measured(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int, str]:

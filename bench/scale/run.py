@@ -93,12 +93,11 @@ def measured_repro(project: Path, env: dict[str, str]) -> tuple[float, int, str]
     return time.monotonic() - started, peak, peak_stage
 
 
-def sh(command: list[str], cwd: Path, env: dict[str, str]) -> str:
+def sh(command: list[str], cwd: Path, env: dict[str, str], who: str = "bench-scale") -> str:
+    """Run a command; stop the benchmark (`who` names it) with the command's output if it fails."""
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        sys.exit(
-            f"bench-scale: {' '.join(command)} failed:\n{(result.stdout + result.stderr)[-3000:]}"
-        )
+        sys.exit(f"{who}: {' '.join(command)} failed:\n{(result.stdout + result.stderr)[-3000:]}")
     return result.stdout
 
 
