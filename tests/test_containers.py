@@ -1,9 +1,9 @@
 """Tier 2 (seconds): the generated containers, compose stack and Kubernetes manifests, statically.
 
 hadolint on every Dockerfile, the compose spec's schema, kubernetes-validate on the rendered
-production overlay, shellcheck on the MLflow entrypoint and the log shipper, promtool on the
-stack's Prometheus config, alert rules and their unit tests (both tasks), the Grafana
-dashboard's metrics, and the rules behind them: non-root users, probes, resource limits, a
+production and canary overlays, shellcheck on the MLflow entrypoint and the log shipper,
+promtool on the stack's Prometheus config, alert rules and their unit tests (both tasks), the
+Grafana dashboard's metrics, and the rules behind them: non-root users, probes, resource limits, a
 read-only root filesystem and an image tag that is never `latest`.
 """
 
@@ -174,6 +174,79 @@ def test_pods_are_scraped_by_prometheus(manifests):
     annotations = by_kind(manifests, "Deployment")["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/path"] == "/metrics"
+
+
+CANARY_TAG = "model-4-4567def"
+
+
+@pytest.fixture(scope="module")
+def canary_manifests(project, tmp_path_factory) -> tuple[Path, list[dict]]:
+    """`make k8s-render OVERLAY=canary` output, written beside (not over) build/k8s.yaml."""
+    rendered = subprocess.run(
+        ["make", "--silent", "k8s-render", "OVERLAY=canary", f"IMAGE_TAG={RELEASED_TAG}",
+         f"CANARY_TAG={CANARY_TAG}"], cwd=project, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert rendered.returncode == 0, rendered.stderr
+    path = tmp_path_factory.mktemp("canary") / "k8s.yaml"
+    path.write_text(rendered.stdout)
+    return path, [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+
+
+def deployments_by_track(manifests: list[dict]) -> dict[str, dict]:
+    deployments = [doc for doc in manifests if doc["kind"] == "Deployment"]
+    return {d["spec"]["selector"]["matchLabels"]["track"]: d for d in deployments}
+
+
+def test_canary_overlay_passes_kubernetes_validate(canary_manifests):
+    """The canary overlay renders the champion's resources plus one canary Deployment, valid."""
+    path, manifests = canary_manifests
+    check(str(TOOLS / "kubernetes-validate"), "--strict", str(path))
+    kinds = sorted(doc["kind"] for doc in manifests)
+    assert kinds == sorted(
+        ["Deployment", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]
+    )
+
+
+def test_canary_runs_the_challenger_image_labelled_with_its_model_version(canary_manifests):
+    """Each track's pods run their own tag and carry its `model-<version>` label."""
+    tracks = deployments_by_track(canary_manifests[1])
+    assert set(tracks) == {"stable", "canary"}
+    for track, tag in (("stable", RELEASED_TAG), ("canary", CANARY_TAG)):
+        template = tracks[track]["spec"]["template"]
+        (service,) = template["spec"]["containers"]
+        assert service["image"].endswith(f":{tag}")
+        assert template["metadata"]["labels"]["app.kubernetes.io/version"] == tag.rsplit("-", 1)[0]
+
+
+def test_one_service_selects_both_tracks_and_deployments_do_not_overlap(canary_manifests):
+    """The Service's selector matches both tracks' pods; each Deployment selects only its own."""
+    manifests = canary_manifests[1]
+    selector = by_kind(manifests, "Service")["spec"]["selector"]
+    tracks = deployments_by_track(manifests)
+    for track, deployment in tracks.items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert selector.items() <= labels.items()
+        other = next(d for name, d in tracks.items() if name != track)
+        assert not other["spec"]["selector"]["matchLabels"].items() <= labels.items()
+
+
+def test_canary_share_of_traffic_is_one_replica_in_ten_at_the_hpa_minimum(canary_manifests):
+    """One fixed canary replica beside the champion's HPA minimum of nine; the HPA scales only
+    the champion's Deployment."""
+    manifests = canary_manifests[1]
+    tracks = deployments_by_track(manifests)
+    hpa = by_kind(manifests, "HorizontalPodAutoscaler")["spec"]
+    assert hpa["scaleTargetRef"]["name"] == tracks["stable"]["metadata"]["name"]
+    assert tracks["canary"]["spec"]["replicas"] / (hpa["minReplicas"] + 1) == 0.1
+
+
+def test_canary_without_its_tag_is_refused_in_one_line(project):
+    """`make k8s-render OVERLAY=canary` without CANARY_TAG names what to pass."""
+    result = subprocess.run(["make", "k8s-render", "OVERLAY=canary"], cwd=project,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode != 0
+    assert "OVERLAY=canary needs CANARY_TAG=model-<challenger's version>-<git sha>" in result.stderr
+    assert result.stdout == ""
 
 
 def pod_spec(manifests: list[dict]) -> dict:
