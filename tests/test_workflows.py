@@ -321,3 +321,157 @@ def test_monitor_permissions_are_least_privilege(github_dir):
     assert all("uses" not in step for step in jobs["alert"]["steps"])
     for step in jobs["alert"]["steps"]:
         assert all(word not in step["run"] for word in ("make ", "uv ", "python")), step["name"]
+
+
+def workflow_spec(github_dir: Path, name: str) -> dict:
+    return yaml.safe_load((github_dir / "workflows" / f"{name}.yml").read_text(encoding="utf-8"))
+
+
+BOT_WORKFLOWS = ("retrain", "template-sync")
+APP_TOKEN_ACTION = "actions/create-github-app-token@"
+BOT_TOKEN = "${{ steps.app-token.outputs.token || secrets.BOT_TOKEN }}"
+
+
+def only_job(spec: dict) -> dict:
+    (job,) = spec["jobs"].values()
+    return job
+
+
+def test_release_waits_for_approval_in_the_production_environment(github_dir):
+    """release.yml's job (rollback included: the same job) runs in the `production`
+    environment, and the dispatch's `reason` reaches `make promote` as REASON."""
+    spec = workflow_spec(github_dir, "release")
+    job = spec["jobs"]["release"]
+    assert job["environment"] == "production"
+    inputs = spec[True]["workflow_dispatch"]["inputs"]  # YAML 1.1: on = True
+    assert set(inputs) == {"model_version", "reason"}
+    rollback = step_named(job, "Roll back to the requested model version")
+    assert rollback["env"]["REASON"] == "${{ inputs.reason }}"
+    assert rollback["run"].strip() == 'make promote REASON="${REASON}"'
+
+
+def test_release_attestation_job_has_only_the_permissions_it_needs(github_dir):
+    """The provenance attestation runs in its own job with attestations/id-token/packages
+    write and nothing else, naming the image and the digest the push step reported."""
+    jobs = workflow_spec(github_dir, "release")["jobs"]
+    attest = jobs["attest"]
+    assert attest["needs"] == "release"
+    assert attest["permissions"] == {
+        "attestations": "write", "id-token": "write", "packages": "write",
+    }  # fmt: skip
+    (action,) = [step for step in attest["steps"] if "uses" in step]
+    assert action["uses"].startswith("actions/attest-build-provenance@")
+    assert action["with"]["subject-name"] == "${{ needs.release.outputs.image }}"
+    assert action["with"]["subject-digest"] == "${{ needs.release.outputs.digest }}"
+    assert action["with"]["push-to-registry"] is True
+    assert jobs["release"]["outputs"] == {
+        "image": "${{ steps.push.outputs.image }}", "digest": "${{ steps.push.outputs.digest }}",
+    }  # fmt: skip
+    assert "attestations" not in jobs["release"]["permissions"]
+    assert all(step.get("run", "").count("make ") == 0 for step in attest["steps"])
+
+
+def test_release_publishes_notes_with_history_and_the_sbom(github_dir):
+    """Release notes = model card + `make history LAST=5`; the SBOM is a release asset; retiring
+    runs only when the RETIRE_KEEP variable is set."""
+    job = workflow_spec(github_dir, "release")["jobs"]["release"]
+    assert step_named(job, "SBOM of the image's Python packages")["run"].strip() == "make sbom"
+    notes = step_named(job, "Write the release notes")["run"]
+    assert "make history LAST=5" in notes
+    assert "build/model-card.md" in notes
+    assert "build/history.md" in notes
+    publish = step_named(job, "Publish the GitHub release")["run"]
+    assert "--notes-file build/release-notes.md" in publish
+    assert "build/sbom.cdx.json" in publish
+    retire = step_named(job, "Retire old model versions")
+    assert retire["if"] == "vars.RETIRE_KEEP != ''"
+    assert retire["run"].strip() == 'make retire KEEP="${RETIRE_KEEP}" CONFIRM=1'
+    assert job["env"]["RETIRE_KEEP"] == "${{ vars.RETIRE_KEEP }}"
+    makefile = (github_dir.parent / "Makefile").read_text(encoding="utf-8")
+    assert "\nsbom: ## " in makefile
+    assert "cyclonedx-bom==" in makefile
+
+
+@pytest.mark.parametrize("workflow", BOT_WORKFLOWS)
+def test_bot_workflows_propose_only_with_a_bot_token(github_dir, workflow):
+    """GITHUB_TOKEN may only read and write issues; the pull request is proposed through
+    propose.sh with the App token or BOT_TOKEN, and no script opens one itself."""
+    job = only_job(workflow_spec(github_dir, workflow))
+    assert job["permissions"].get("contents") == "read"
+    assert "pull-requests" not in job["permissions"]
+    assert job["permissions"]["issues"] == "write"
+    app = step_named(job, "Mint the GitHub App token")
+    assert app["uses"].startswith(APP_TOKEN_ACTION)
+    assert app["if"] == "steps.bot.outputs.kind == 'app'"
+    assert app["with"]["client-id"] == "${{ secrets.APP_ID }}"
+    assert app["with"]["private-key"] == "${{ secrets.APP_PRIVATE_KEY }}"
+    chooser = step_named(job, "Which bot token is configured")
+    assert chooser["run"].strip() == ".github/scripts/propose.sh token"
+    proposing = [step for step in job["steps"] if "propose.sh change" in step.get("run", "")]
+    (propose,) = proposing
+    assert propose["env"]["BOT_TOKEN"] == BOT_TOKEN
+    for step in job["steps"]:
+        script = step.get("run", "")
+        assert "gh pr " not in script, step.get("name")
+        assert "git push" not in script, step.get("name")
+
+
+def test_template_sync_token_may_push_workflow_files(github_dir):
+    """Template updates change .github/workflows/*: the App token asks for that permission."""
+    job = only_job(workflow_spec(github_dir, "template-sync"))
+    app = step_named(job, "Mint the GitHub App token")
+    assert app["with"]["permission-workflows"] == "write"
+    assert "permission-workflows" not in step_named(only_job(workflow_spec(
+        github_dir, "retrain")), "Mint the GitHub App token")["with"]  # fmt: skip
+
+
+def test_propose_script_is_executable_and_clean_bash(github_dir):
+    """propose.sh (shared by both bot workflows) passes shellcheck and keeps its mode."""
+    script = github_dir / "scripts" / "propose.sh"
+    assert os.access(script, os.X_OK)
+    result = subprocess.run([tool("shellcheck"), "--severity=style", str(script)],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stdout
+    text = script.read_text(encoding="utf-8")
+    for command in ("git push --force", "gh pr list --head", "gh pr edit", "gh pr create"):
+        assert command in text, command
+
+
+def test_template_sync_finds_conflicts_by_content_and_commits_none(github_dir):
+    """The update step looks for unmerged paths, .rej files and conflict markers, and commits
+    only when it found none; a failing `cruft check` that is not "out of date" fails."""
+    job = only_job(workflow_spec(github_dir, "template-sync"))
+    update = step_named(job, "Apply the update")["run"]
+    for probe in ("--diff-filter=U", "'\\.rej$'", "'^(<{7}|>{7})( |$)'"):
+        assert probe in update, probe
+    assert update.index("conflicts=true") < update.index("git commit")
+    assert update.index("else") < update.index("git commit")
+    check = step_named(job, "Check the template")["run"]
+    assert "Project's cruft is out of date" in check
+    assert "exit 1" in check
+
+
+def test_ruleset_requires_the_ci_and_model_report_jobs_and_a_review(github_dir):
+    """The ruleset's required checks are the exact job names GitHub reports for ci.yml and
+    model-report.yml's report job, from GitHub Actions; one approving review."""
+    ruleset = json.loads((github_dir / "rulesets" / "main.json").read_text(encoding="utf-8"))
+    assert ruleset["target"] == "branch"
+    assert ruleset["enforcement"] == "active"
+    assert ruleset["conditions"]["ref_name"]["include"] == ["~DEFAULT_BRANCH"]
+    rules = {rule["type"]: rule.get("parameters", {}) for rule in ruleset["rules"]}
+    assert rules["pull_request"]["required_approving_review_count"] == 1
+    checks = rules["required_status_checks"]["required_status_checks"]
+    ci_jobs = [job["name"] for job in workflow_spec(github_dir, "ci")["jobs"].values()]
+    report_job = workflow_spec(github_dir, "model-report")["jobs"]["report"]["name"]
+    assert [check["context"] for check in checks] == [*ci_jobs, report_job]
+    assert {check["integration_id"] for check in checks} == {15368}  # the GitHub Actions app
+
+
+def test_codeowners_cover_the_model_and_the_workflows(github_dir):
+    """CODEOWNERS names the answered owner for params, the pipeline, metrics, code, workflows."""
+    lines = [line.split() for line in (github_dir / "CODEOWNERS").read_text().splitlines()
+             if line and not line.startswith("#")]  # fmt: skip
+    owners = {path: rest for path, *rest in lines}
+    for path in ("/params.yaml", "/dvc.yaml", "/dvc.lock", "/metrics.json", "/src/",
+                 "/.github/workflows/"):  # fmt: skip
+        assert owners[path] == ["@jane-doe"], path

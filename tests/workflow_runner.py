@@ -7,7 +7,10 @@ action (`uses: ./...`) runs its own steps in place, with its `inputs` from the s
 the action's defaults, as GitHub runs it. A job's `if:` is evaluated like a step's, and its
 `outputs:` are the later jobs' `needs.<job>.outputs.<name>`. Other `uses:` steps and
 publish-only steps have no local equivalent: each must be named in `skipped` with its reason,
-so a test states exactly what did not run.
+so a test states exactly what did not run. A `uses:` step whose outputs later steps read (a token
+minted by an action) can instead be `provided`: when its condition holds, its outputs are the
+ones the test gives, and the run records why. As on GitHub, an output a step did not set, or of
+a step that did not run, reads as an empty string.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import yaml
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+STEP_OUTPUT = re.compile(r"^steps\.([\w-]+)\.outputs\.[\w-]+$")
 COMPARISON = re.compile(r"^(.+?)\s*(==|!=)\s*(.+)$")
 
 
@@ -32,6 +36,7 @@ class WorkflowRun:
 
     ran: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    provided: dict[str, str] = field(default_factory=dict)
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     job_outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     summary: str = ""
@@ -80,6 +85,9 @@ class Evaluator:
             return expression == "true"
         if expression in self.context:
             return self.context[expression]
+        step_output = STEP_OUTPUT.match(expression)
+        if step_output and f"steps.{step_output.group(1)}" in self.context:
+            return ""  # a step this job reached, which did not set that output
         raise KeyError(f"no value for the expression {expression!r} in this test's context")
 
     def render(self, text: str) -> str:
@@ -105,6 +113,7 @@ class Runner:
     skipped: dict[str, str]
     env: dict[str, str]
     timeout: int
+    provided: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     result: WorkflowRun = field(default_factory=WorkflowRun)
 
     @property
@@ -123,9 +132,11 @@ class Runner:
         for index, step in enumerate(job["steps"]):
             flat = {**context}
             for step_id, values in step_outputs.items():
+                flat[f"steps.{step_id}"] = True
                 flat.update({f"steps.{step_id}.outputs.{k}": v for k, v in values.items()})
             self.step(workflow, f"{job_id}-{index}", step, flat, layers, step_outputs)
         for step_id, values in step_outputs.items():
+            flat[f"steps.{step_id}"] = True
             flat.update({f"steps.{step_id}.outputs.{k}": v for k, v in values.items()})
         evaluator = Evaluator(flat)
         outputs = job.get("outputs", {})
@@ -139,6 +150,15 @@ class Runner:
             return
         if not evaluator.condition(step.get("if")):
             self.result.skipped[name] = f"its condition is false: {step['if']}"
+            if step_id := step.get("id"):
+                step_outputs[step_id] = {}
+            return
+        if name in self.provided:
+            reason, outputs = self.provided[name]
+            self.result.provided[name] = reason
+            if step_id := step.get("id"):
+                step_outputs[step_id] = {**outputs}
+                self.result.outputs[step_id] = {**outputs}
             return
         if step.get("uses", "").startswith("./"):
             self.composite(workflow, key, step, evaluator, context, layers)
@@ -200,11 +220,15 @@ def run_workflow(
     skipped: dict[str, str],
     env: dict[str, str],
     timeout: int = 1800,
+    provided: dict[str, tuple[str, dict[str, str]]] | None = None,
 ) -> WorkflowRun:
-    """Run every job's steps in order; fail on the first failing step with its output."""
+    """Run every job's steps in order; fail on the first failing step with its output.
+
+    `provided`: step name -> (why it does not run here, the outputs it gives later steps).
+    """
     spec = yaml.safe_load(workflow.read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(prefix="runner-") as scratch:
-        runner = Runner(project, Path(scratch), skipped, env, timeout)
+        runner = Runner(project, Path(scratch), skipped, env, timeout, provided or {})
         runner.summary.touch()
         context = {**context}
         for job_id in spec["jobs"]:
