@@ -12,6 +12,7 @@ Pure core (no I/O):
   reports.markdown  the pull-request report, the gate's verdict, the model card
   monitoring.drift   drift tests per window, the k-of-n rule, live scores, the verdict
   monitoring.shifts  synthetic traffic: the test split as it is or shifted (`make traffic`)
+  scoring.batches  batch scoring: a chunk of rows -> validated features -> a predictions table
 Names shared by many modules:
   paths          every file the pipeline, registry steps and reports read or write
   vocabulary     aliases, MLflow tag keys, BentoML label keys
@@ -29,5 +30,6 @@ Edges:
   reports.facts  what the reports say, gathered from git, uv, MLflow and the pipeline's files
   release        the container image's OCI labels
   monitoring/    reference profile, logs reader, report, monitor, traffic sender, shipping
+  scoring/       `make score`: run (input files or URLs, the model, the Parquet writer)
   cli            the command line the Makefile runs
 """

@@ -148,6 +148,16 @@ def logs_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def score(args: argparse.Namespace) -> int:
+    from .scoring import run
+
+    model_name = load_params(args.params).registry.model_name
+    if not (args.input and args.output):
+        raise PipelineError("set --input (a CSV/Parquet file or folder) and --output (.parquet)")
+    run.main(model_name, args.input, args.output, args.id_column or None, packed=args.packed)
+    return 0
+
+
 def oci_labels(args: argparse.Namespace) -> int:
     from .release import oci_labels
 
@@ -173,6 +183,8 @@ COMMANDS: dict[str, tuple[str, Command, tuple[str, ...]]] = {
                 "4 not enough data", monitor, ("--labels", "--no-mlflow")),
     "traffic": ("send the held-out test split, optionally shifted, to a running service",
                 traffic, ("--url", "--shift", "--feature", "--size", "--seed", "--feedback")),
+    "score": ("score a CSV/Parquet file or folder with @champion (or MODEL_VERSION) into "
+              "a Parquet file", score, ("--input", "--output", "--id-column", "--packed")),
     "logs-pull": ("copy the prediction logs from PREDICTION_LOGS_URL into monitor.logs",
                   logs_pull, ()),
     "logs-push": ("copy monitor.logs to PREDICTION_LOGS_URL", logs_push, ()),
@@ -192,6 +204,11 @@ OPTIONS = {
     "--size": {"type": float, "default": 2.0, "help": "the feature shift in standard deviations"},
     "--seed": {"type": int, "default": 0, "help": "seed of the label shift's row draw"},
     "--feedback": {"action": "store_true", "help": "then POST each row's actual to /feedback"},
+    "--input": {"default": None, "help": "CSV/Parquet file or folder, a path or fsspec URL"},
+    "--output": {"default": None, "help": "the Parquet file to write, a path or fsspec URL"},
+    "--id-column": {"default": None, "help": "an input column copied into the output"},
+    "--packed": {"action": "store_true",
+                 "help": "score with the model packed in the bento (the service image)"},
 }  # fmt: skip
 
 

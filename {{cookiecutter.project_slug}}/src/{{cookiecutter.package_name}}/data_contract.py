@@ -15,8 +15,9 @@ from .errors import PipelineError
 MIN_ROWS = 20
 
 
-def _finite(series: pd.Series) -> bool:
-    return bool(np.isfinite(series.dropna().to_numpy(dtype=float)).all())
+def _finite(series: pd.Series) -> pd.Series:
+    """Element-wise, so a failure names its rows (missing values are skipped by the check)."""
+    return pd.Series(np.isfinite(series.to_numpy(dtype=float)), index=series.index)
 
 
 def target_column(target: str) -> pa.Column:
@@ -27,15 +28,21 @@ def target_column(target: str) -> pa.Column:
     return pa.Column(nullable=False, name=target)
 
 
+def feature_column(
+    name: str, *, regex: bool = False, nullable: bool = True, bound: float | None = None
+) -> pa.Column:
+    """A feature: a finite number (coerced to float), or missing when `nullable`; within
+    ±`bound` when one is given (a model's feature bounds, `api.feature_bounds`)."""
+    checks = [pa.Check(_finite, error="finite")]
+    if bound is not None:
+        checks.append(pa.Check.in_range(-bound, bound, error=f"within ±{bound:g}"))
+    return pa.Column(float, nullable=nullable, coerce=True, regex=regex, name=name, checks=checks)
+
+
 def table_schema(target: str, *, allow_missing_features: bool = True) -> pa.DataFrameSchema:
     """Numeric features (any name but the target's) plus the target."""
-    features = pa.Column(
-        float,
-        nullable=allow_missing_features,
-        coerce=True,
-        regex=True,
-        name=rf"^(?!{re.escape(target)}$).+$",
-        checks=pa.Check(_finite, error="finite"),
+    features = feature_column(
+        rf"^(?!{re.escape(target)}$).+$", regex=True, nullable=allow_missing_features
     )
     return pa.DataFrameSchema(
         {target: target_column(target), features.name: features},
@@ -76,8 +83,8 @@ def check_numeric(df: pd.DataFrame, target: str) -> None:
             role = "the target" if column == target else "a feature"
             raise DataContractError(
                 f"column {column!r} ({role}) is not numeric: {bad.iloc[0]!r} is not a number "
-                f"({len(bad)} such values); convert or drop the column (an empty cell is a "
-                "missing value)"
+                f"({len(bad)} such values), the first in row {bad.index[0]}; convert or drop "
+                "the column (an empty cell is a missing value)"
             )
 
 
@@ -93,6 +100,45 @@ def validate(df: pd.DataFrame, target: str) -> pd.DataFrame:
         return table_schema(target).validate(df, lazy=True, inplace=True)
     except SchemaErrors as errors:
         raise DataContractError(describe_failures(errors.failure_cases)) from None
+
+
+def features_schema(bounds: dict[str, float | None]) -> pa.DataFrameSchema:
+    """The columns a model scores, by name (`bounds`: each feature's bound, or None): the
+    training table's rule for a feature, missing values allowed (the model imputes them), any
+    number of rows; other columns are not checked (they are not scored)."""
+    columns = {name: feature_column(name, bound=bound) for name, bound in bounds.items()}
+    return pa.DataFrameSchema(columns, strict=False, name=f"{task.NAME} features")
+
+
+def validate_features(df: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """`df` with its features coerced to float, or a DataContractError naming the first broken
+    row (`df`'s index: pass the rows' numbers in the whole input) and its column."""
+    missing = [name for name in schema.columns if name not in df.columns]
+    if missing:
+        columns = ", ".join(map(str, df.columns))
+        raise DataContractError(
+            f"feature column {missing[0]!r} not found ({len(missing)} missing); columns are: "
+            f"{columns}"
+        )
+    for name in schema.columns:
+        bad = not_numbers(df[name])
+        if len(bad):
+            raise DataContractError(
+                f"row {bad.index[0]}, column {name!r}: {bad.iloc[0]!r} is not a number "
+                f"({len(bad)} such values in rows {bad.index[0]}-{bad.index[-1]})"
+            )
+    try:
+        return schema.validate(df, lazy=True, inplace=True)
+    except SchemaErrors as errors:
+        cases = errors.failure_cases.dropna(subset=["index"]).sort_values("index", kind="stable")
+        if cases.empty:
+            raise DataContractError(describe_failures(errors.failure_cases)) from None
+        first = cases.iloc[0]
+        value = getattr(first["failure_case"], "item", lambda: first["failure_case"])()
+        raise DataContractError(
+            f"row {int(first['index'])}, column {first['column']!r}: {value!r} is not "
+            f"{first['check']} ({cases['index'].nunique()} rows break the contract)"
+        ) from None
 
 
 def feature_names(df: pd.DataFrame, target: str) -> list[str]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from .. import task, tracking
 from ..config import Params
@@ -103,6 +106,39 @@ def latest_bento(name: str) -> str:
         raise PipelineError(
             f"no bento {name!r} in the BentoML store ({home}): run `make build` first"
         ) from None
+
+
+@dataclass(frozen=True)
+class PackedModel:
+    """A model as a built bento packs it: its MLflow model folder and its registry labels."""
+
+    folder: Path
+    version: str
+    run_id: str
+
+
+def packed_model(model_name: str, bento: str | None = None) -> PackedModel:
+    """The model packed in the bento at `bento` (default: BENTO_PATH, which BentoML's image
+    sets), read from its files: importing BentoML would write its home, and the image's root
+    filesystem is read-only under Kubernetes."""
+    root = bento or os.environ.get("BENTO_PATH")
+    if not root:
+        raise PipelineError(
+            "BENTO_PATH is not set: the packed model is the service image's; elsewhere score "
+            "with the registry (leave out --packed)"
+        )
+    found = []
+    for info_file in sorted((Path(root) / "models" / model_name).glob("*/model.yaml")):
+        info = yaml.safe_load(info_file.read_text(encoding="utf-8")) or {}
+        found.append((str(info.get("creation_time", "")), info_file.parent, info.get("labels", {})))
+    if not found:
+        raise PipelineError(f"no model {model_name!r} packed in the bento at {root}")
+    _, folder, labels = max(found, key=lambda entry: entry[0])
+    return PackedModel(
+        folder / "mlflow_model",
+        str(labels.get(LABEL_VERSION, "")),
+        str(labels.get(LABEL_RUN_ID, "")),
+    )
 
 
 def main(params: Params) -> None:

@@ -206,6 +206,15 @@ def columns(outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, np.nda
     return {str(c): outputs[:, i] for i, c in enumerate(np.asarray(classes))}
 
 
+def answer_columns(outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The answers as the columns of a scored table (`make score`): the most probable class
+    (`label`) and one `probability_<class>` column per class."""
+    probabilities = {
+        f"probability_{name}": values for name, values in columns(outputs, classes).items()
+    }
+    return {"label": predicted_labels(outputs, classes), **probabilities}
+
+
 def answer_values(answer: Mapping[str, Any]) -> list[float]:
     """The numbers one answer carries, in the model's output order (for comparisons)."""
     return list(answer["probabilities"].values())

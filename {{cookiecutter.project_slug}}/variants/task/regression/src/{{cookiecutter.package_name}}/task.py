@@ -137,6 +137,11 @@ def columns(outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, np.nda
     return {"value": outputs}
 
 
+def answer_columns(outputs: np.ndarray, classes: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The answers as the columns of a scored table (`make score`): one `value` column."""
+    return columns(outputs, classes)
+
+
 def answer_values(answer: Mapping[str, Any]) -> list[float]:
     """The numbers one answer carries, in the model's output order (for comparisons)."""
     return [answer["value"]]
