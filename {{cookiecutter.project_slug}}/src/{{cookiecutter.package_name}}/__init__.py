@@ -10,6 +10,7 @@ Pure core (no I/O):
   charts         what each evaluation image shows
   api            the HTTP API: types, feature bounds, body limits, OpenAPI description
   reports.markdown  the pull-request report, the gate's verdict, the model card
+  registry.audit     the audit trail's events as tags, the history table, retirement's choice
   monitoring.drift   drift tests per window, the k-of-n rule, live scores, the verdict
   monitoring.shifts  synthetic traffic: the test split as it is or shifted (`make traffic`)
   scoring.batches  batch scoring: a chunk of rows -> validated features -> a predictions table
@@ -26,7 +27,7 @@ Edges:
   request_guard  what reaches it: request ids, content types, body sizes, bounded errors (ASGI)
   prediction_log the service's log of answered rows and feedback (JSON lines, background thread)
   stages/        DVC stage entry points: ingest, prepare, api_schema, train, evaluate
-  registry/      register, promote, bento_store (the BentoML model store)
+  registry/      register, promote, retire, trail (audit events in, history out), bento_store
   reports.facts  what the reports say, gathered from git, uv, MLflow and the pipeline's files
   release        the container image's OCI labels
   monitoring/    reference profile, logs reader, report, monitor, traffic sender, shipping

@@ -39,6 +39,20 @@ def promote(args: argparse.Namespace) -> int:
     return 0
 
 
+def history(args: argparse.Namespace) -> int:
+    from .registry import trail
+
+    write(trail.history(load_params(args.params), args.last), args.out)
+    return 0
+
+
+def retire(args: argparse.Namespace) -> int:
+    from .registry import retire
+
+    retire.main(load_params(args.params).registry.model_name, args.keep, confirm=args.confirm)
+    return 0
+
+
 def bento_model(args: argparse.Namespace) -> int:
     from .registry import bento_store
 
@@ -170,7 +184,12 @@ Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, tuple[str, Command, tuple[str, ...]]] = {
     "register": ("register the trained model; champion only if it beats the current one",
                  register, ()),
-    "promote": ("make MODEL_VERSION (already registered) the champion: a rollback", promote, ()),
+    "promote": ("make MODEL_VERSION (already registered) the champion: a rollback (why: "
+                "PROMOTE_REASON)", promote, ()),
+    "history": ("the registry's timeline for the model, newest first: alias changes, who, "
+                "when, commit, why", history, ("--last", "--out")),
+    "retire": ("archive versions older than the newest --keep that hold no alias (a dry run "
+               "without --confirm)", retire, ("--keep", "--confirm")),
     "bento-model": ("import the champion into the BentoML model store", bento_model, ()),
     "bento-tag": ("print the tag of the latest bento (what `make serve` serves)", bento_tag, ()),
     "model-name": ("print the registered model's name (params.yaml)", model_name, ()),
@@ -204,6 +223,9 @@ OPTIONS = {
     "--size": {"type": float, "default": 2.0, "help": "the feature shift in standard deviations"},
     "--seed": {"type": int, "default": 0, "help": "seed of the label shift's row draw"},
     "--feedback": {"action": "store_true", "help": "then POST each row's actual to /feedback"},
+    "--last": {"type": int, "default": None, "help": "only the newest N events"},
+    "--keep": {"type": int, "default": 5, "help": "the newest N versions are never archived"},
+    "--confirm": {"action": "store_true", "help": "act (without it: print what it would do)"},
     "--input": {"default": None, "help": "CSV/Parquet file or folder, a path or fsspec URL"},
     "--output": {"default": None, "help": "the Parquet file to write, a path or fsspec URL"},
     "--id-column": {"default": None, "help": "an input column copied into the output"},

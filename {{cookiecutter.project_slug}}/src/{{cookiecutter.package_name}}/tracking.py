@@ -412,6 +412,47 @@ def versions_of_run(name: str, run_id: str) -> list[tuple[str, list[str]]]:
     return [(str(version.version), list(version.aliases)) for version in versions]
 
 
+def tag_version(name: str, version: str, tags: dict[str, str]) -> None:
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def describe_version(name: str, version: str, description: str) -> None:
+    MlflowClient().update_model_version(name, version, description=description)
+
+
+def version_tags(name: str, version: str) -> dict[str, str]:
+    return dict(MlflowClient().get_model_version(name, version).tags)
+
+
+def model_versions(name: str) -> list[dict[str, Any]]:
+    """Every version of `name`: version, run id, aliases, tags, description, creation time (ms);
+    PipelineError when no model of that name is registered."""
+    client = MlflowClient()
+    try:
+        aliases = client.get_registered_model(name).aliases
+    except MlflowException:
+        uri = mlflow.get_tracking_uri()
+        raise PipelineError(
+            f"no model {name!r} registered in {uri}: run `make register` first"
+        ) from None
+    # Search results carry tags but not aliases: those come from the registered model.
+    holders = {alias: str(held) for alias, held in aliases.items()}
+    found = client.search_model_versions(f"name = '{name}'")
+    return [
+        {
+            "version": str(version.version),
+            "run_id": version.run_id or "",
+            "aliases": sorted(a for a, held in holders.items() if held == str(version.version)),
+            "tags": dict(version.tags),
+            "description": version.description or "",
+            "created_ms": int(version.creation_timestamp),
+        }
+        for version in found
+    ]
+
+
 # Models.
 
 

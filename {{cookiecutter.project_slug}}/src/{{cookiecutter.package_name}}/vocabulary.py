@@ -41,6 +41,15 @@ RAW_DATA_TAG = dvc_output_tag("ingest", RAW_DATA.as_posix())
 # Tags of registered versions.
 RUN_ID_TAG = "run_id"
 VERDICT_TAG = "verdict"  # the alias the promotion rule gave the version when it was registered
+# The audit trail: one tag per event on each version it concerns, keyed
+# `audit.<UTC time to the microsecond>.<action>` (so events never overwrite each other and sort
+# by time), valued a small JSON record (who, commit, alias changes, what it replaced, why).
+AUDIT_TAG_PREFIX = "audit."
+REGISTER, PROMOTE, RETIRE = "register", "promote", "retire"  # the actions, as in the key
+# Retirement (MLflow 3 has no stages): a lifecycle tag and the version that superseded it.
+LIFECYCLE_TAG = "lifecycle"
+ARCHIVED = "archived"
+SUPERSEDED_BY_TAG = "superseded_by"
 
 # Labels of the model in the BentoML store (and so of the bento and its image).
 LABEL_MODEL = "mlflow_model"

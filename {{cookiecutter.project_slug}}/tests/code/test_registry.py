@@ -1,4 +1,5 @@
-"""Tests of the registry operations (register, promote) against a temporary MLflow registry."""
+"""Tests of the registry operations (register, promote, retire) against a temporary MLflow
+registry."""
 
 from __future__ import annotations
 
@@ -18,14 +19,24 @@ from {{ cookiecutter.package_name }}.paths import (
     TEST_DATA,
     TRAIN_DATA,
 )
-from {{ cookiecutter.package_name }}.registry import bento_store, promote, register
+from {{ cookiecutter.package_name }}.registry import (
+    audit,
+    bento_store,
+    promote,
+    register,
+    retire,
+    trail,
+)
 from {{ cookiecutter.package_name }}.stages.train import run_params
 from {{ cookiecutter.package_name }}.vocabulary import (
+    ARCHIVED,
     CHALLENGER,
     CHAMPION,
+    LIFECYCLE_TAG,
     MODEL_MD5_TAG,
     SOURCE_DVC,
     SOURCE_TAG,
+    SUPERSEDED_BY_TAG,
 )
 
 
@@ -88,6 +99,34 @@ def test_promote_rolls_champion_to_an_existing_version(trained_run, params):
     promote.run("promote-test", challenger)
     assert tracking.version_with_alias("promote-test", CHAMPION) == challenger
     assert tracking.version_with_alias("promote-test", CHALLENGER) is None
+
+
+def test_promote_and_retire_leave_audit_events_and_archive_only_the_unaliased(
+    trained_run, params, monkeypatch
+):
+    """Registered twice, rolled back to v2, then retired with KEEP=0: every alias change is an
+    audit event on the versions involved, v1 alone is archived, and the champion untouched."""
+    # BentoML's side (deleting the archived version's store entries) is left to the template's
+    # gate: importing BentoML costs seconds.
+    monkeypatch.setattr(bento_store, "stored_of_versions", lambda _, runs: {v: [] for v in runs})
+    chosen = registry_params(params, "audit-test")
+    register.run(chosen)
+    register.run(chosen)
+    promote.run("audit-test", "2", "v1 misbehaves")
+    plan = retire.run("audit-test", 0, confirm=True)
+    assert [r.version for r in plan.archive] == ["1"]
+    v1, v2 = sorted(trail.versions("audit-test"), key=lambda v: v.number)
+    assert (v1.tags[LIFECYCLE_TAG], v1.tags[SUPERSEDED_BY_TAG]) == (ARCHIVED, "2")
+    assert v1.description.startswith("Archived on ")
+    assert (v2.aliases, v2.archived) == ((CHAMPION,), False)
+    rows = [(row.version, row.changes) for row in audit.timeline([v1, v2], "x")]
+    assert rows == [
+        ("1", "archived (superseded by v2)"),
+        ("2", "+champion (replaced v1), -challenger"),
+        ("1", "-champion (to v2)"),
+        ("2", "+challenger"),
+        ("1", "+champion"),
+    ]
 
 
 def test_promote_refuses_an_unknown_version(trained_run):

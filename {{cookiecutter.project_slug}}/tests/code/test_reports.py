@@ -101,3 +101,16 @@ def test_model_card_has_every_section():
     for heading in ("Intended use", "Data", "Metrics", "Training parameters", "Lineage"):
         assert f"## {heading}" in card
     assert "version 3 (@champion), run `r1`" in card
+
+
+def test_model_card_says_what_the_version_superseded_and_what_superseded_it():
+    """The lineage names the champion this version replaced and the one that replaced it."""
+    card = markdown.render_model_card(
+        markdown.ModelCardFacts(
+            name="m", description="d", task="t", version="3", alias="no alias", run_id="r1",
+            git_commit="c0ffee", data_source="bundled", data_md5="abc", rows={"train": 8},
+            features=["x"], target="y", params={}, metrics={}, thresholds={},
+            supersedes="2", superseded_by="4",
+        )
+    )  # fmt: skip
+    assert "- Supersedes: version 2\n- Superseded by: version 4\n" in card

@@ -108,6 +108,50 @@ def latest_bento(name: str) -> str:
         ) from None
 
 
+def stored_of_versions(model_name: str, runs: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
+    """(kind, tag) of the store's models imported from each registered version (given with
+    the id of its run), and of the bentos built from them (a bento holds its own copy).
+
+    The run id is matched too: the store is per user (~/bentoml), so other projects, or other
+    tracking stores of this one, put versions of the same number and name in it.
+    """
+    found: dict[str, list[tuple[str, str]]] = {version: [] for version in runs}
+    if not runs:  # BentoML is imported only when there is something to look for
+        return found
+    import bentoml
+
+    def listed(listing: Any) -> list[Any]:
+        try:
+            return list(listing(model_name))
+        except bentoml.exceptions.NotFound:  # nothing of that name was ever stored
+            return []
+
+    models = {}
+    for model in listed(bentoml.models.list):
+        labels = model.info.labels
+        version = labels.get(LABEL_VERSION, "")
+        imported = (labels.get(LABEL_MODEL), labels.get(LABEL_RUN_ID))
+        if version in runs and imported == (model_name, runs[version]):
+            models[str(model.tag)] = version
+    for bento in listed(bentoml.list):
+        built_from = {models[tag] for m in bento.info.all_models if (tag := str(m.tag)) in models}
+        for version in sorted(built_from):
+            found[version].append(("bento", str(bento.tag)))
+    for tag, version in models.items():
+        found[version].append(("model", tag))
+    return found
+
+
+def delete(entries: list[tuple[str, str]]) -> None:
+    """Delete `stored_of_versions` entries: bentos first, then the models they were built from."""
+    if not entries:
+        return
+    import bentoml
+
+    for kind, tag in entries:
+        (bentoml.delete if kind == "bento" else bentoml.models.delete)(tag)
+
+
 @dataclass(frozen=True)
 class PackedModel:
     """A model as a built bento packs it: its MLflow model folder and its registry labels."""

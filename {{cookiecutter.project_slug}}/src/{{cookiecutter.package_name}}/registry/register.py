@@ -18,8 +18,10 @@ from ..errors import PipelineError
 from ..paths import DVC_LOCK, METRICS_FILE, MODEL_FILE, TEST_DATA, TRAIN_DATA
 from ..stages.train import run_params
 from ..vocabulary import (
+    CHALLENGER,
     CHAMPION,
     MODEL_URI_TAG,
+    REGISTER,
     RUN_ID_TAG,
     SOURCE_DVC,
     SOURCE_TAG,
@@ -27,6 +29,7 @@ from ..vocabulary import (
     VERDICT_TAG,
     dvc_output_tag,
 )
+from . import audit, trail
 
 
 def champion_score(name: str, version: str, target: str, metric: str) -> float | None:
@@ -99,6 +102,9 @@ def run(params: Params) -> tuple[str, str]:
             VERDICT_TAG: alias,
         },
     )
+    # The alias moves from its holder: the previous champion is demoted, or a new challenger
+    # replaces the previous one.
+    holder = current if alias == CHAMPION else tracking.version_with_alias(name, CHALLENGER)
     tracking.set_alias(name, alias, version)
     if incumbent is None:
         reason = "no champion could be compared"
@@ -107,6 +113,8 @@ def run(params: Params) -> tuple[str, str]:
             f"{registry.metric} {candidate:.4f} vs champion v{current} {incumbent:.4f}, "
             f"margin {registry.min_improvement}"
         )
+    why = f"@{alias}: {reason}"
+    trail.record(name, audit.alias_moved(trail.stamp(), REGISTER, why, alias, version, holder))
     print(f"register: {name} version {version} -> @{alias} ({reason})")
     return version, alias
 

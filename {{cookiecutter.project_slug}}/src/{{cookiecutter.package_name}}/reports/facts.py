@@ -29,6 +29,7 @@ from ..paths import (
     TRAIN_DATA,
     UV_LOCK,
 )
+from ..registry import audit
 from ..vocabulary import CHAMPION, RAW_DATA_TAG
 from . import markdown
 
@@ -89,6 +90,13 @@ def promotion_gate(base: str) -> tuple[str, bool]:
     return verdict, markdown.gate_alias(*gate, registry.min_improvement) == CHAMPION
 
 
+def succession(name: str, version: str | None) -> tuple[str | None, str | None]:
+    """(the version this one replaced as champion, the one that replaced it): its audit trail."""
+    if version is None:
+        return None, None
+    return audit.succession(audit.events_of(version, tracking.version_tags(name, version)))
+
+
 def registered_champion(name: str) -> tuple[str | None, str | None, str | None]:
     """(version, alias, run id) of this model file in the registry, if it is registered."""
     tracking.configure()
@@ -113,6 +121,7 @@ def model_card_facts() -> markdown.ModelCardFacts:
     schema = read_json(API_SCHEMA_FILE)
     features = described_features(schema)
     version, alias, run_id = registered_champion(params.registry.model_name)
+    supersedes, superseded_by = succession(params.registry.model_name, version)
     source = params.ingest.path or f"scikit-learn bundled dataset `{params.ingest.dataset}`"
     return markdown.ModelCardFacts(
         name=params.registry.model_name,
@@ -130,4 +139,6 @@ def model_card_facts() -> markdown.ModelCardFacts:
         params=raw["train"],
         metrics=read_json(METRICS_FILE),
         thresholds={name: value for name, value in params.evaluate.thresholds.items()},
+        supersedes=supersedes,
+        superseded_by=superseded_by,
     )

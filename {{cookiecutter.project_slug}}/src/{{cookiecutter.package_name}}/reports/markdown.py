@@ -221,6 +221,10 @@ class ModelCardFacts:
     params: Mapping[str, Any]
     metrics: Mapping[str, float]
     thresholds: Mapping[str, float]
+    # From the audit trail: the version this one replaced as champion, and the one that
+    # replaced it (None: none yet).
+    supersedes: str | None = None
+    superseded_by: str | None = None
 
 
 def render_model_card(facts: ModelCardFacts) -> str:
@@ -265,6 +269,15 @@ def render_model_card(facts: ModelCardFacts) -> str:
         "",
         f"- Git commit: `{facts.git_commit}`",
         f"- {registered}",
+        *(
+            [
+                f"- Supersedes: {f'version {facts.supersedes}' if facts.supersedes else 'none'}",
+                "- Superseded by: "
+                + (f"version {facts.superseded_by}" if facts.superseded_by else "none yet"),
+            ]
+            if facts.version
+            else []
+        ),
         "- Reproduce: `git checkout <commit> && make repro` (every hash is in `dvc.lock`)",
         "",
         "## Limitations",
