@@ -13,7 +13,7 @@ export DVC_NO_ANALYTICS := 1
 # BentoML refuses paths with hidden folders, so the demo folder is not a dot-folder.
 DEMO_DIR ?= $(CURDIR)/demo
 
-.PHONY: help system-tools setup lock lint test test-fast test-gate test-spark demo bench bench-scale bench-monitor clean
+.PHONY: help system-tools setup lock lint test test-fast test-gate test-spark demo bench bench-scale bench-monitor bench-score clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -99,6 +99,9 @@ bench-scale: $(BIN)/pytest ## Pipeline benchmark: `make repro` time and peak mem
 
 bench-monitor: $(BIN)/pytest ## Monitor benchmark: `make monitor` time and peak memory at 100k and 1M logged rows, false alarms, detected shifts
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/monitor/run.py
+
+bench-score: $(BIN)/pytest ## Batch scoring benchmark: `make score` rows/s and peak memory at 1M and 10M rows vs in-process predict_proba and the Arrow endpoint
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/scoring/run.py
 
 clean: ## Remove the tools venv, demo output and caches
 	rm -rf $(VENV) $(TOOLS_DIR) "$(DEMO_DIR)" .pytest_cache .ruff_cache

@@ -1,7 +1,8 @@
 """Tier 2 (seconds): the generated containers, compose stack and Kubernetes manifests, statically.
 
 hadolint on every Dockerfile, the compose spec's schema, kubernetes-validate on the rendered
-production and canary overlays, shellcheck on the MLflow entrypoint and the log shipper,
+production and canary overlays and the batch-scoring CronJob, shellcheck on the MLflow
+entrypoint, the log shipper and the CronJob's command,
 promtool on the stack's Prometheus config, alert rules and their unit tests (both tasks), the
 Grafana dashboard's metrics, and the rules behind them: non-root users, probes, resource limits, a
 read-only root filesystem and an image tag that is never `latest`.
@@ -315,6 +316,60 @@ def test_log_shipper_script_passes_shellcheck(manifests, tmp_path):
     script.write_text("#!/bin/sh\n" + shipper["args"][0], encoding="utf-8")
     check(str(TOOLS / "shellcheck"), "--severity=style", str(script))
     assert "trap 'ship; exit 0' TERM" in shipper["args"][0]
+
+
+@pytest.fixture(scope="module")
+def batch_manifests(project, tmp_path_factory) -> tuple[Path, list[dict]]:
+    """deploy/k8s/batch rendered with the image pinned as the README says (a copy of it)."""
+    folder = tmp_path_factory.mktemp("batch") / "batch"
+    shutil.copytree(project / "deploy" / "k8s" / "batch", folder)
+    kustomization = folder / "kustomization.yaml"
+    text = kustomization.read_text().replace("newTag: unreleased", f"newTag: {RELEASED_TAG}")
+    kustomization.write_text(text)
+    build = ["kustomize", "build"] if shutil.which("kustomize") else ["kubectl", "kustomize"]
+    rendered = check(*build, str(folder))
+    path = folder.parent / "batch.yaml"
+    path.write_text(rendered)
+    return path, [doc for doc in yaml.safe_load_all(rendered) if doc]
+
+
+def score_container(manifests: list[dict]) -> dict:
+    pod = by_kind(manifests, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    return container
+
+
+def test_batch_cronjob_passes_kubernetes_validate(batch_manifests):
+    """deploy/k8s/batch renders one CronJob, valid (strict), in the project's namespace."""
+    path, manifests = batch_manifests
+    check(str(TOOLS / "kubernetes-validate"), "--strict", str(path))
+    (cronjob,) = manifests
+    assert cronjob["kind"] == "CronJob"
+    assert cronjob["metadata"]["namespace"] == cronjob["metadata"]["name"].removesuffix("-score")
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+
+
+def test_batch_cronjob_scores_with_the_released_images_packed_model(batch_manifests):
+    """The job runs the CLI's `score --packed` in the released image (never `latest`), in the
+    bento's sources, non-root with a read-only root fs and limits; its URLs and credentials
+    come from a Secret."""
+    container = score_container(batch_manifests[1])
+    assert container["image"].endswith(f":{RELEASED_TAG}")
+    assert container["workingDir"] == "/home/bentoml/bento/src"
+    assert container["command"] == ["sh", "-c"]
+    assert 'python -m "src.${PACKAGE}.cli" score --packed' in container["args"][0]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+    (source,) = container["envFrom"]
+    assert source["secretRef"]["name"].endswith("-score-store")
+    assert set(env_of(container)) == {"PACKAGE", "SCORE_CHUNK_ROWS", "HOME"}
+
+
+def test_batch_cronjob_script_passes_shellcheck(batch_manifests, tmp_path):
+    """The job's command is clean POSIX sh."""
+    script = tmp_path / "score.sh"
+    script.write_text("#!/bin/sh\n" + score_container(batch_manifests[1])["args"][0])
+    check(str(TOOLS / "shellcheck"), "--severity=style", str(script))
 
 
 # What the service exposes on /metrics (BentoML's request metrics, the project's counters and

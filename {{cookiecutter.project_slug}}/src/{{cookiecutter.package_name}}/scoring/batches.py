@@ -63,10 +63,10 @@ def input_columns(model: Model, id_column: str | None) -> list[str]:
     return [*model.features, *extra]
 
 
-def contract(model: Model) -> Any:
-    """The schema every chunk is validated with (built once per run)."""
+def contract(model: Model) -> dict[str, float | None]:
+    """Each feature's bound (None: a model logged before the bounds were), in training order."""
     bounds = model.bounds or {}
-    return data_contract.features_schema({name: bounds.get(name) for name in model.features})
+    return {name: bounds.get(name) for name in model.features}
 
 
 def rechunked(batches: Iterable[pa.RecordBatch | pa.Table], rows: int) -> Iterator[pa.Table]:
@@ -87,14 +87,19 @@ def rechunked(batches: Iterable[pa.RecordBatch | pa.Table], rows: int) -> Iterat
         yield pa.concat_tables(pending)
 
 
-def validated(chunk: pa.Table, model: Model, schema: Any, first_row: int) -> pd.DataFrame:
+def validated(
+    chunk: pa.Table, model: Model, bounds: dict[str, float | None], first_row: int
+) -> pd.DataFrame:
     """The chunk's features as floats in training order, rows numbered from `first_row`; a
     DataContractError names the first row and column that break the contract."""
-    # One float block, as pandas reads a file: the model then sums in the same order as on any
-    # DataFrame of these rows, so the predictions equal in-process ones bit for bit.
-    frame = chunk.select(model.features).to_pandas()
+    # Arrow's float columns become pandas' without a copy; the contract makes the one copy,
+    # into one column-major float block as pandas lays out a table it reads: the model takes
+    # it without copying again (a frame of separate columns it would copy, twice) and sums in
+    # the same order as on any DataFrame of these rows.
+    frame = chunk.select(model.features).to_pandas(split_blocks=True)
     frame.index = pd.RangeIndex(first_row, first_row + chunk.num_rows)
-    return data_contract.validate_features(frame, schema)[model.features]
+    values = data_contract.validate_features(frame, bounds)
+    return pd.DataFrame(values, index=frame.index, columns=model.features, copy=False)
 
 
 def constant(value: Any, rows: int, kind: pa.DataType) -> pa.Array:
@@ -105,13 +110,13 @@ def constant(value: Any, rows: int, kind: pa.DataType) -> pa.Array:
 def predictions(
     chunk: pa.Table,
     model: Model,
-    schema: Any,
+    bounds: dict[str, float | None],
     first_row: int,
     scored_at: dt.datetime,
     id_column: str | None = None,
 ) -> pa.Table:
     """One chunk scored: [id,] the task's answer columns, model version, run id, time."""
-    X = validated(chunk, model, schema, first_row)
+    X = validated(chunk, model, bounds, first_row)
     outputs = task.predict(model.fitted, X)
     columns: dict[str, Any] = {}
     if id_column:
@@ -131,7 +136,7 @@ def scored(
     id_column: str | None = None,
 ) -> Iterator[pa.Table]:
     """Every chunk's predictions, in input order; rows numbered across all chunks."""
-    schema, first_row = contract(model), 0
+    bounds, first_row = contract(model), 0
     for chunk in chunks:
-        yield predictions(chunk, model, schema, first_row, scored_at, id_column)
+        yield predictions(chunk, model, bounds, first_row, scored_at, id_column)
         first_row += chunk.num_rows

@@ -18,9 +18,11 @@ import csv
 import datetime as dt
 import io
 import os
+import queue
 import re
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -237,6 +239,42 @@ class Output:
             self.fs.delete_file(self.target)
 
 
+class Behind:
+    """Writes the output in a thread of its own, one table behind the scoring: Parquet's
+    encoding and compression release the GIL, so they overlap the next chunk's reading and
+    prediction. At most `depth` tables wait (memory stays bounded); a failed write is raised
+    in the scoring thread at the next table or at the end."""
+
+    def __init__(self, output: Output, metadata: dict[str, str], depth: int = 2) -> None:
+        self.output, self.metadata = output, metadata
+        self.queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._drain, name="score-writer", daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while (table := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.output.write(table, self.metadata)
+                except BaseException as error:  # handed to the scoring thread
+                    self.error = error
+
+    def write(self, table: pa.Table) -> None:
+        self._raise()
+        self.queue.put(table)
+
+    def finish(self) -> None:
+        """Wait for every queued table to be written."""
+        self.queue.put(None)
+        self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 def chunk_rows() -> int:
     setting = os.environ.get(CHUNK_ROWS_ENV, "").strip() or str(DEFAULT_CHUNK_ROWS)
     if not setting.isdigit() or int(setting) < 1:
@@ -280,12 +318,16 @@ def score(
     columns = batches.input_columns(model, id_column)
     chunks = batches.rechunked(read(src, columns, model.features, rows), rows)
     output, done, started = Output(output_location), 0, time.monotonic()
+    writer = Behind(output, metadata)
     try:
-        for table in batches.scored(chunks, model, scored_at, id_column):
-            output.write(table, metadata)
-            done += table.num_rows
-            if report:
-                report(done)
+        try:
+            for table in batches.scored(chunks, model, scored_at, id_column):
+                writer.write(table)
+                done += table.num_rows
+                if report:
+                    report(done)
+        finally:
+            writer.finish()
         if done == 0:
             raise PipelineError(f"{input_location} holds no rows to score")
     except BaseException:
