@@ -248,6 +248,71 @@ def test_register_twice_promotes_then_keeps_champion(project: Path):
     assert mlflow_state(project)["aliases"] == {"champion": 1, "challenger": 2}
 
 
+# Writes the test split's features with an id column as CSV, once as they are and once with a
+# cell that is no number, and the fitted model's own outputs for them (the file @champion v1 was
+# registered from) as JSON; run in the project's environment.
+SCORE_INPUTS = """
+import json, sys
+import joblib, numpy as np, pandas as pd
+target, folder = sys.argv[1], sys.argv[2]
+test = pd.read_parquet("data/prepared/test.parquet").drop(columns=[target])
+rows = test.assign(row_id=[f"r{i}" for i in range(len(test))])
+rows.to_csv(f"{folder}/rows.csv", index=False)
+column = test.columns[1]
+broken = rows.astype({column: str})
+broken.loc[5, column] = "n/a?"
+broken.to_csv(f"{folder}/broken.csv", index=False)
+model = joblib.load("models/model.joblib")
+outputs = model.predict_proba(test) if hasattr(model, "predict_proba") else model.predict(test)
+print(json.dumps({"column": column, "outputs": np.asarray(outputs).tolist()}))
+"""
+# The scored file as plain values.
+SCORED = """
+import json, sys
+import pyarrow.parquet as pq
+table = pq.read_table(sys.argv[1])
+print(json.dumps({"columns": table.column_names,
+                  "rows": table.drop(["scored_at"]).to_pylist(),
+                  "metadata": {k.decode(): v.decode() for k, v in table.schema.metadata.items()
+                               if not k.startswith(b"ARROW")}}))
+"""
+
+
+def test_make_score_writes_the_champions_predictions_and_names_a_bad_row(
+    project: Path, answers, tmp_path: Path
+):
+    """Before anything moves @champion (v1 here): `make score` of the test split as CSV with an
+    id column writes the champion's own outputs, its version and run id, the ids passed
+    through; a CSV with a cell that is no number stops in one line naming its row and column,
+    leaving no output."""
+    once_per_gate(answers)
+    target = yaml.safe_load((project / "params.yaml").read_text())["ingest"]["target"]
+    inputs = json.loads(run(project, "uv", "run", "python", "-c", SCORE_INPUTS, target,
+                            str(tmp_path)).strip().splitlines()[-1])  # fmt: skip
+    scores = tmp_path / "scores.parquet"
+    output = make(project, "score", f"INPUT={tmp_path / 'rows.csv'}", f"OUTPUT={scores}",
+                  "ID=row_id")  # fmt: skip
+    rows = len(inputs["outputs"])
+    assert re.search(rf"score: {rows} rows from 1 file\(s\) -> .* v1 \(@champion\)", output)
+    scored = json.loads(run(project, "uv", "run", "python", "-c", SCORED, str(scores))
+                        .strip().splitlines()[-1])  # fmt: skip
+    probabilities = [name for name in scored["columns"] if name.startswith("probability_")]
+    assert scored["columns"] == ["row_id", "label", *probabilities, "model_version", "run_id",
+                                 "scored_at"]  # fmt: skip
+    assert [row["row_id"] for row in scored["rows"]] == [f"r{i}" for i in range(rows)]
+    assert [[row[name] for name in probabilities] for row in scored["rows"]] == inputs["outputs"]
+    assert {row["model_version"] for row in scored["rows"]} == {"1"}
+    assert scored["metadata"]["model_version"] == "1"
+    assert {row["run_id"] for row in scored["rows"]} == {scored["metadata"]["run_id"]}
+
+    refused = attempt(project, "make", "score", f"INPUT={tmp_path / 'broken.csv'}",
+                      f"OUTPUT={tmp_path / 'refused.parquet'}")  # fmt: skip
+    assert refused.returncode != 0
+    assert f"score: row 5, column '{inputs['column']}': not a number" in refused.stdout
+    assert "Traceback" not in refused.stdout
+    assert not list(tmp_path.glob("refused.parquet*"))
+
+
 # Prints the champion's input example row and the champion's own prediction for it.
 def post(url: str, body: object) -> object:
     request = urllib.request.Request(
