@@ -108,6 +108,15 @@ def tree_entries(markdown: str, heading: str) -> dict[str, str]:
     return entries
 
 
+def on_spark(readme: str) -> tuple[str, str]:
+    """The generated README's "On Spark" subsection: its shell command and its Python script."""
+    assert "### On Spark\n" in readme, "the generated README has no '### On Spark' subsection"
+    section = re.split(r"\n#{2,3} ", readme.split("### On Spark\n", 1)[1], maxsplit=1)[0]
+    blocks = dict(re.findall(r"```(bash|python)\n(.*?)```", section, flags=re.DOTALL))
+    assert blocks.keys() == {"bash", "python"}, "expected one bash and one python block"
+    return blocks["bash"].split("#", 1)[0].strip(), blocks["python"]
+
+
 # Commands the slow tiers run inside a baked project, as its developer would.
 
 

@@ -13,7 +13,7 @@ import tomllib
 import pytest
 import yaml
 
-from tests.helpers import parse_structured, project_files, tree_entries
+from tests.helpers import on_spark, parse_structured, project_files, tree_entries
 
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 # Other tools' own templates, copied unrendered: Prometheus alert text (`{{ $labels.label }}`)
@@ -319,3 +319,16 @@ def test_readme_layout_lists_the_project(baked):
     assert listed_first - {"src"} <= set(layout), sorted(listed_first - set(layout))
     for entry, note in layout.items():
         assert MADE_LATER in note or (path / entry).exists(), f"layout lists missing {entry}"
+
+
+def test_readme_spark_snippet_is_python_for_the_task(baked):
+    """The README's "On Spark" script parses, names the registered model and asks Spark for the
+    task's answer type (the spark tier, `make test-spark`, runs it)."""
+    path, answers = baked
+    command, script = on_spark((path / "README.md").read_text(encoding="utf-8"))
+    ast.parse(script)
+    answer = {"classification": "string", "regression": "double"}[answers["task"]]
+    assert f'result_type="{answer}"' in script
+    model_name = yaml.safe_load((path / "params.yaml").read_text())["registry"]["model_name"]
+    assert f'NAME = "{model_name}"' in script
+    assert command.startswith("uv run --with ")

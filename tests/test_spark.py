@@ -18,20 +18,19 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
-from tests.helpers import TEMPLATE, run
+from tests.helpers import TEMPLATE, on_spark, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 # pyspark 4 runs on Java 17 or newer.
 MIN_JAVA = 17
-HEADING = "### On Spark\n"
 
 # The champion's own predictions on the snippet's table, against what the snippet wrote.
 COMPARE = """
 import json, sys
 import mlflow
 import pandas as pd
-name, table, scored = sys.argv[1:]
+name, table, scored, column = sys.argv[1:]
 version = mlflow.MlflowClient().get_model_version_by_alias(name, "champion").version
 model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
 rows = pd.read_parquet(table)
@@ -40,8 +39,8 @@ got = pd.read_parquet(scored)
 print(json.dumps({
     "rows": [len(rows), len(got)],
     "inputs_kept_in_order": bool(got[rows.columns].equals(rows)),
-    "equal": [str(a) for a in got["prediction"]] == [str(e) for e in expected],
-    "unequal": int((got["prediction"].astype(str) != pd.Series(expected).astype(str)).sum()),
+    "equal": [str(a) for a in got[column]] == [str(e) for e in expected],
+    "unequal": int((got[column].astype(str) != pd.Series(expected).astype(str)).sum()),
     "versions": sorted(set(got["model_version"])) + [version],
 }))
 """
@@ -57,15 +56,6 @@ def java_major() -> int:
         return 0
     match = re.search(r'version "(\d+)', shown)
     return int(match[1]) if match else 0
-
-
-def on_spark(readme: str) -> tuple[str, str]:
-    """The README's "On Spark" subsection: its shell command and its Python script."""
-    assert HEADING in readme, "the generated README has no '### On Spark' subsection"
-    section = re.split(r"\n#{2,3} ", readme.split(HEADING, 1)[1], maxsplit=1)[0]
-    blocks = dict(re.findall(r"```(bash|python)\n(.*?)```", section, flags=re.DOTALL))
-    assert blocks.keys() == {"bash", "python"}, "expected one bash and one python block"
-    return blocks["bash"].split("#", 1)[0].strip(), blocks["python"]
 
 
 def quoted(pattern: str, script: str) -> str:
@@ -104,7 +94,8 @@ def test_readme_snippet_scores_on_spark_as_the_champion_does_in_process(trained:
     name = quoted(r'^NAME = "([^"]+)"', script)
     table = quoted(r'spark\.read\.parquet\("([^"]+)"\)', script)
     scored = quoted(r'\.parquet\("([^"]+)"\)\s*\nspark\.stop', script)
-    output = run(trained, "uv", "run", "python", "-c", COMPARE, name, table, scored)
+    column = quoted(r'withColumn\("(\w+)", predict\(\)\)', script)
+    output = run(trained, "uv", "run", "python", "-c", COMPARE, name, table, scored, column)
     result = json.loads(output.strip().splitlines()[-1])
     assert result["rows"][0] == result["rows"][1] > 0
     assert result["inputs_kept_in_order"]
