@@ -2,11 +2,13 @@
 
 The input is a CSV or Parquet file, or a folder of them (one format, read in name order), on
 disk or at any fsspec URL (s3://, gs://, az://: fsspec comes with DVC, the object stores'
-packages with DVC's extras). It is read as a stream of record batches (`pyarrow.dataset`) and
-re-cut into chunks of `SCORE_CHUNK_ROWS` rows, each validated, scored and appended to the output
-Parquet file (`pyarrow.parquet.ParquetWriter`) before the next is read: memory depends on the
-chunk size, not on the input's. A local output is written beside its name and renamed at the
-end, so a failed run never leaves a half-written file under it.
+packages with DVC's extras). It is read as a stream of record batches (Parquet row group by
+row group, CSV block by block) and re-cut into chunks of `SCORE_CHUNK_ROWS` rows, each validated,
+scored and appended to the output Parquet file (`pyarrow.parquet.ParquetWriter`); the next chunk
+is decoded in one thread and the last one written in another meanwhile, at most one waiting on
+each side: memory depends on the chunk size and the input's row groups, not on its length. A
+local output is written beside its name and renamed at the end, so a failed run never leaves a
+half-written file under it.
 
 The model is the registry's @champion, or the version in MODEL_VERSION, loaded once
 (`tracking`); or, in the service's image, the model packed in the bento (`--packed`).
@@ -31,7 +33,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -100,18 +101,6 @@ def source(location: str) -> Source:
     return Source(fs, files, kinds.pop() or "")
 
 
-def file_format(kind: str, columns: list[str], features: list[str]) -> ds.FileFormat:
-    if kind == "parquet":
-        return ds.ParquetFileFormat()
-    # Features are parsed as numbers straight away; an id column stays text as written. (The
-    # scan's column selection is pushed down to the CSV reader: other columns are not parsed.)
-    types = {name: pa.float64() if name in features else pa.string() for name in columns}
-    return ds.CsvFileFormat(
-        read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-        convert_options=pcsv.ConvertOptions(column_types=types),
-    )
-
-
 def header(src: Source, name: str) -> list[str]:
     """A file's column names, in order, read without parsing its values."""
     if src.format == "parquet":
@@ -122,12 +111,33 @@ def header(src: Source, name: str) -> list[str]:
     return next(csv.reader([first]), [])
 
 
+def batches_of(
+    src: Source, name: str, columns: list[str], features: list[str], rows: int
+) -> Iterator[pa.RecordBatch]:
+    """One file's rows as record batches, only the columns scored: Parquet row group by row
+    group, CSV block by block (features parsed as numbers straight away, an id column kept as
+    text). Streaming readers, not a dataset scan: a scan reads ahead whole row groups and held
+    a 10M-row file in memory."""
+    if src.format == "parquet":
+        parquet = pq.ParquetFile(src.filesystem.open_input_file(name))
+        yield from parquet.iter_batches(batch_size=rows, columns=columns)
+        return
+    types = {column: pa.float64() if column in features else pa.string() for column in columns}
+    stream = src.filesystem.open_input_stream(name)
+    yield from pcsv.open_csv(
+        stream,
+        read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+        convert_options=pcsv.ConvertOptions(column_types=types, include_columns=columns),
+    )
+
+
 def read(
     src: Source, columns: list[str], features: list[str], rows: int
 ) -> Iterator[pa.RecordBatch]:
     """The input's rows as record batches, file after file, only the columns scored."""
     first_row = 0
     for name in src.files:
+        file_first_row = first_row
         # The file's own columns, in order (a CSV conversion error names a column by position).
         names = header(src, name)
         missing = [column for column in columns if column not in names]
@@ -136,17 +146,69 @@ def read(
                 f"{name}: column {missing[0]!r} not found ({len(missing)} missing of the model's "
                 f"features and the id column); columns are: {', '.join(names)}"
             )
-        fmt = file_format(src.format, columns, features)
         try:
-            dataset = ds.dataset(name, format=fmt, filesystem=src.filesystem)
-            # Little read-ahead: what is read ahead is held in memory.
-            for batch in dataset.to_batches(
-                columns=columns, batch_size=rows, batch_readahead=2, fragment_readahead=1
-            ):
+            for batch in batches_of(src, name, columns, features, rows):
                 first_row += batch.num_rows
                 yield batch
         except pa.ArrowInvalid as error:
-            raise conversion_error(error, name, names, first_row) from None
+            if src.format == "csv" and not CSV_CONVERSION.search(str(error)):
+                error = located_in_csv(src, name, columns, features, error)
+            raise conversion_error(error, name, names, file_first_row) from None
+
+
+def located_in_csv(
+    src: Source, name: str, columns: list[str], features: list[str], error: pa.ArrowInvalid
+) -> pa.ArrowInvalid:
+    """The same conversion error with its line: the streaming reader leaves the line out, a
+    dataset scan of the file names it (read again only on this failure path)."""
+    import pyarrow.dataset as ds
+
+    types = {column: pa.float64() if column in features else pa.string() for column in columns}
+    fmt = ds.CsvFileFormat(convert_options=pcsv.ConvertOptions(column_types=types))
+    try:
+        dataset = ds.dataset(name, format=fmt, filesystem=src.filesystem)
+        for _ in dataset.to_batches(columns=columns):
+            pass
+    except pa.ArrowInvalid as located:
+        return located
+    return error
+
+
+def ahead(batches: Iterator[pa.Table], depth: int = 1) -> Iterator[pa.Table]:
+    """The same items, each produced in a thread of its own while the previous one is used:
+    decoding the next chunk (Arrow releases the GIL) overlaps scoring this one. At most
+    `depth` items wait; an error is raised where the item would have been."""
+    waiting: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in batches:
+                while not stop.is_set():
+                    try:
+                        waiting.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as error:  # handed to the consumer
+            waiting.put((False, error))
+            return
+        waiting.put((False, None))
+
+    thread = threading.Thread(target=produce, name="score-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = waiting.get()
+            if not ok:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
 
 
 def conversion_error(
@@ -316,7 +378,7 @@ def score(
         batches.SCORED_AT: scored_at.isoformat(),
     }
     columns = batches.input_columns(model, id_column)
-    chunks = batches.rechunked(read(src, columns, model.features, rows), rows)
+    chunks = ahead(batches.rechunked(read(src, columns, model.features, rows), rows))
     output, done, started = Output(output_location), 0, time.monotonic()
     writer = Behind(output, metadata)
     try:
