@@ -9,6 +9,7 @@ file with another target column after a params-only change.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import random
@@ -537,6 +538,58 @@ def test_cloud_remote_is_configured_without_credentials(project: Path, answers):
     remotes = run(project, "uv", "run", "dvc", "remote", "list")
     assert f"{answers['dvc_remote']}://" in remotes
     run(project, "uv", "run", "python", "-c", f"import dvc_{answers['dvc_remote']}")
+
+
+def table_rows(markdown: str) -> list[list[str]]:
+    """The cells of a markdown table's data rows (those starting with a version number)."""
+    rows = [line.strip().strip("|").split(" | ") for line in markdown.splitlines()]
+    return [[cell.strip() for cell in row] for row in rows if row[0].strip().isdigit()]
+
+
+def test_rollback_then_retirement_leave_an_audit_trail_that_history_shows(project: Path, answers):
+    """After the serving tests (they serve v1): `make promote` rolls @champion to v2 with a
+    REASON; `make retire KEEP=1 CONFIRM=1`, as the release bot, archives v1 alone (it holds no
+    alias any more) and deletes its BentoML store entries, and `make history` shows every alias
+    change newest first: who, when, the commit and why. Three processes importing MLflow (the
+    dry run is a unit test of the generated project: it would be a fourth)."""
+    once_per_gate(answers)
+    name = yaml.safe_load((project / "params.yaml").read_text())["registry"]["model_name"]
+    store = project.parent / "bentoml-home"
+    stored = {path for kind in ("bentos", "models") for path in (store / kind / name).iterdir()}
+    developer = {"GITHUB_ACTOR": "", "GITHUB_SHA": ""}  # a developer's shell, even in CI
+    promoted = run(project, "make", "promote", "MODEL_VERSION=2", "REASON=gate: rollback drill",
+                   **developer)  # fmt: skip
+    assert f"promote: {name} @champion v1 -> v2 (gate: rollback drill)" in promoted
+
+    bot = {"GITHUB_ACTOR": "release-bot", "GITHUB_SHA": "f" * 40}
+    acted = run(project, "make", "retire", "KEEP=1", "CONFIRM=1", "history", **bot)
+    assert f"retire: {name}: 2 versions, keeping the newest 1" in acted
+    assert "retire: archived v1" in acted
+    listed = re.search(r"retire: v1 -> archived \(superseded by v2\); BentoML store: (.+)", acted)
+    assert listed, acted
+    entries = [entry.split(" ") for entry in listed.group(1).split(", ")]
+    kinds = {"bento": "bentos", "model": "models"}
+    deleted = {store / kinds[kind] / Path(*tag.split(":")) for kind, tag in entries}
+    assert {kind for kind, _ in entries} == set(kinds), entries
+    assert deleted <= stored
+    assert not any(path.exists() for path in deleted), deleted
+
+    rows = table_rows((project / "build/history.md").read_text())
+    assert [row[:2] for row in rows] == [
+        ["1", "archived (superseded by v2)"],
+        ["2", "+champion (replaced v1), -challenger"],
+        ["1", "-champion (to v2)"],
+        ["2", "+challenger"],
+        ["1", "+champion"],
+    ]
+    head = run(project, "git", "rev-parse", "HEAD").strip()
+    retired, rollback = rows[0], rows[1]
+    assert (retired[3], retired[5]) == ("release-bot", f"`{'f' * 12}`")
+    assert retired[6].startswith("retired: older than the newest 1 versions")
+    assert (rollback[3], rollback[5], rollback[6]) == (getpass.getuser(), f"`{head[:12]}`",
+                                                       "gate: rollback drill")  # fmt: skip
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rollback[2])
+    assert rows[3][6].startswith("@challenger: ")  # the promotion rule's verdict
 
 
 OWN_TARGET = "lifetime_value"

@@ -104,8 +104,9 @@ def test_promote_rolls_champion_to_an_existing_version(trained_run, params):
 def test_promote_and_retire_leave_audit_events_and_archive_only_the_unaliased(
     trained_run, params, monkeypatch
 ):
-    """Registered twice, rolled back to v2, then retired with KEEP=0: every alias change is an
-    audit event on the versions involved, v1 alone is archived, and the champion untouched."""
+    """Registered twice, rolled back to v2, then retired with KEEP=0: the dry run changes
+    nothing; then every alias change is an audit event on the versions involved, v1 alone is
+    archived, and the champion untouched."""
     # BentoML's side (deleting the archived version's store entries) is left to the template's
     # gate: importing BentoML costs seconds.
     monkeypatch.setattr(bento_store, "stored_of_versions", lambda _, runs: {v: [] for v in runs})
@@ -113,7 +114,10 @@ def test_promote_and_retire_leave_audit_events_and_archive_only_the_unaliased(
     register.run(chosen)
     register.run(chosen)
     promote.run("audit-test", "2", "v1 misbehaves")
+    dry_run = retire.run("audit-test", 0, confirm=False)
+    assert not any(version.archived for version in trail.versions("audit-test"))
     plan = retire.run("audit-test", 0, confirm=True)
+    assert plan == dry_run
     assert [r.version for r in plan.archive] == ["1"]
     v1, v2 = sorted(trail.versions("audit-test"), key=lambda v: v.number)
     assert (v1.tags[LIFECYCLE_TAG], v1.tags[SUPERSEDED_BY_TAG]) == (ARCHIVED, "2")
