@@ -119,8 +119,11 @@ def batches_of(
     text). Streaming readers, not a dataset scan: a scan reads ahead whole row groups and held
     a 10M-row file in memory."""
     if src.format == "parquet":
-        parquet = pq.ParquetFile(src.filesystem.open_input_file(name))
-        yield from parquet.iter_batches(batch_size=rows, columns=columns)
+        # One row group at a time: asked for all of them at once, the reader buffers every
+        # row group's columns ahead (a 4-row-group file took 0.8 GB more than a one-group file).
+        parquet = pq.ParquetFile(src.filesystem.open_input_file(name), pre_buffer=False)
+        for group in range(parquet.num_row_groups):
+            yield from parquet.iter_batches(batch_size=rows, columns=columns, row_groups=[group])
         return
     types = {column: pa.float64() if column in features else pa.string() for column in columns}
     stream = src.filesystem.open_input_stream(name)
