@@ -6,7 +6,11 @@ the local DVC remote). `ci.yml` and `release.yml` run in a fresh clone of `main`
 and committed only params.yaml. `monitor.yml` runs in the `main` clone (after CI by file order;
 it needs no CI run) on prediction logs written in the project's record format from the held-out
 test split, shifted (drift), into a local folder that stands for the object store, with a
-stand-in `gh` that records its calls. Only steps with no local equivalent are skipped, each
+stand-in `gh` that records its calls. `retrain.yml` runs in the `main` clone too (last: it
+commits there), and `template-sync.yml` in clones of a project made by `cruft create` from a local
+copy of the template, both on each token path (a bot token, none) with `gh` recorded and their
+`git push` to GitHub redirected to a bare repository (git's `url.<base>.insteadOf`, only for the
+exact token URL the workflow should use). Only steps with no local equivalent are skipped, each
 named below with its reason.
 """
 
@@ -46,7 +50,10 @@ SKIPPED = {
         "Build the container image": "needs a container engine; the container test builds it",
         "Push the image to GHCR": "publish-only: pushes to GitHub's container registry",
         "Publish the GitHub release": "publish-only: creates a GitHub release",
+        "attest": "publish-only: signs with Sigstore and stores the attestation on GitHub",
     },
+    "retrain": {**PROVIDED},
+    "template-sync": {**PROVIDED},
     "monitor": {
         **PROVIDED,
         "Upload the monitoring report": "publish-only: uploads to GitHub's artifact store",
@@ -146,9 +153,12 @@ def report_run(origin) -> tuple[Path, WorkflowRun]:
     return checkout, run("model-report", checkout, **context)
 
 
+RELEASE_INPUTS = {"inputs.model_version": "", "inputs.reason": "", "vars.RETIRE_KEEP": ""}
+
+
 @pytest.fixture(scope="module")
 def release_run(ci_run, main_checkout) -> WorkflowRun:
-    return run("release", main_checkout, **UNSET_SECRETS, **{"inputs.model_version": ""})
+    return run("release", main_checkout, **UNSET_SECRETS, **RELEASE_INPUTS)
 
 
 def test_ci_runs_every_step_on_a_fresh_clone(ci_run):
@@ -198,17 +208,34 @@ def test_release_registers_builds_and_writes_the_model_card(release_run, main_ch
         "Verify the pipeline is reproducible and its outputs are in the DVC remote",
         "Register the model (champion only if it beats the current one)",
         "Build the bento, the model card and the image labels",
+        "SBOM of the image's Python packages",
         "Render the Kubernetes manifests for this image",
+        "Write the release notes",
     ]  # fmt: skip
     rollback = "Roll back to the requested model version"
     assert release_run.skipped == {
         **SKIPPED["release"],
         "Cache uv packages and DVC outputs": "its condition is false: inputs.cache == 'true'",
         rollback: "its condition is false: inputs.model_version != ''",
+        "Retire old model versions": "its condition is false: vars.RETIRE_KEEP != ''",
     }
     card = (main_checkout / "build" / "model-card.md").read_text(encoding="utf-8")
     assert "## Metrics (test set)" in card
     assert "(@champion)" in card
+    notes = (main_checkout / "build" / "release-notes.md").read_text(encoding="utf-8")
+    assert notes.startswith(card)
+    assert "## Registry history (latest first)" in notes
+
+
+def test_release_sbom_lists_the_bentos_locked_packages(release_run, main_checkout):
+    """build/sbom.cdx.json is CycloneDX JSON with one component per build/requirements.txt pin."""
+    sbom = json.loads((main_checkout / "build" / "sbom.cdx.json").read_text(encoding="utf-8"))
+    assert sbom["bomFormat"] == "CycloneDX"
+    pins = [line.split(";")[0].strip() for line in
+            (main_checkout / "build" / "requirements.txt").read_text().splitlines()
+            if line and not line.startswith(("#", " "))]  # fmt: skip
+    listed = {f"{c['name'].lower()}=={c['version']}" for c in sbom["components"]}
+    assert {pin.lower() for pin in pins} <= listed
 
 
 def test_release_image_labels_carry_the_lineage(release_run, main_checkout):
@@ -233,8 +260,11 @@ def test_release_rollback_serves_the_requested_version(release_run, main_checkou
     CI registered version 1 (champion); the release registered the same model again as
     version 2, which stayed challenger: rolling "back" to 2 must make it the champion.
     """
-    result = run("release", main_checkout, **UNSET_SECRETS, **{"inputs.model_version": "2"})
+    reason = "the workflow-run test rolls back"
+    inputs = {**RELEASE_INPUTS, "inputs.model_version": "2", "inputs.reason": reason}
+    result = run("release", main_checkout, **UNSET_SECRETS, **inputs)
     assert "Roll back to the requested model version" in result.ran
+    assert reason in (main_checkout / "build" / "history.md").read_text(encoding="utf-8")
     assert "Register the model (champion only if it beats the current one)" in result.skipped
     card = (main_checkout / "build" / "model-card.md").read_text(encoding="utf-8")
     assert "version 2 (@champion" in card
@@ -307,23 +337,28 @@ print(len(rows))
 # answers what the test says is open.
 FAKE_GH = """#!/bin/sh
 printf '%s\\n' "$*" >> "${GH_CALLS}"
+printf '%s\\n' "${GH_TOKEN}" >> "${GH_CALLS}.tokens"
 case "$1 $2" in
   "issue list") cat "${GH_OPEN_ISSUE}" ;;
-  "issue comment"|"issue create") cat >> "${GH_CALLS}.body" ;;
+  "pr list") cat "${GH_OPEN_PR}" ;;
+  "issue comment"|"issue create"|"pr create"|"pr edit") cat >> "${GH_CALLS}.body" ;;
 esac
 """
 
 
-def fake_gh(folder: Path, open_issue: str) -> dict[str, str]:
-    """A `gh` on PATH that records its calls; returns the environment that selects it."""
+def fake_gh(folder: Path, open_issue: str, open_pr: str = "") -> dict[str, str]:
+    """A `gh` on PATH that records its calls (and the token of each); `issue list` and
+    `pr list` answer what the test says is open. Returns the environment that selects it."""
     folder.mkdir(parents=True, exist_ok=True)
     gh = folder / "gh"
     gh.write_text(FAKE_GH, encoding="utf-8")
     gh.chmod(0o755)
     (folder / "open-issue").write_text(open_issue, encoding="utf-8")
-    for name in ("calls", "calls.body"):
+    (folder / "open-pr").write_text(open_pr, encoding="utf-8")
+    for name in ("calls", "calls.body", "calls.tokens"):
         (folder / name).unlink(missing_ok=True)
-    return {"GH_CALLS": str(folder / "calls"), "GH_OPEN_ISSUE": str(folder / "open-issue")}
+    return {"GH_CALLS": str(folder / "calls"), "GH_OPEN_ISSUE": str(folder / "open-issue"),
+            "GH_OPEN_PR": str(folder / "open-pr")}  # fmt: skip
 
 
 def gh_calls(env: dict[str, str]) -> list[str]:
@@ -419,3 +454,230 @@ def test_monitor_without_drift_touches_no_issue(main_checkout):
     condition = "needs.monitor.outputs.verdict == 'drift'"
     assert alert.skipped["alert"] == f"its condition is false: {condition}"
     assert gh_calls(gh_env) == []
+
+
+# The bot workflows. A token never leaves this machine: `git push` to GitHub with exactly the
+# expected token is redirected to a bare repository, any other URL would try GitHub and fail.
+APP_TOKEN = "app-installation-token-from-the-test"
+PAT = "fine-grained-token-from-the-test"
+GITHUB_TOKEN = "workflow-token-from-the-test"
+NO_BOT_SECRETS = {f"secrets.{name}": "" for name in ("APP_ID", "APP_PRIVATE_KEY", "BOT_TOKEN")}
+APP_SECRETS = {**NO_BOT_SECRETS, "secrets.APP_ID": "Iv23-test-client-id",
+               "secrets.APP_PRIVATE_KEY": "not-a-real-key"}  # fmt: skip
+MINT = "Mint the GitHub App token"
+MINTED = {MINT: ("provided by the test: GitHub mints installation tokens only for a real App",
+                 {"token": APP_TOKEN})}  # fmt: skip
+
+
+def push_redirect(bare: Path, token: str) -> dict[str, str]:
+    """git's environment config: the workflow's push URL for `token` means `bare`."""
+    url = f"https://x-access-token:{token}@github.com/{REPOSITORY}.git"
+    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{bare}.insteadOf",
+            "GIT_CONFIG_VALUE_0": url}  # fmt: skip
+
+
+def run_bot(workflow: str, checkout: Path, gh_env: dict[str, str], *, push: dict[str, str],
+            secrets: dict[str, str], provided=None) -> WorkflowRun:  # fmt: skip
+    path = checkout / ".github" / "workflows" / f"{workflow}.yml"
+    context = {"github.token": GITHUB_TOKEN, "github.repository": REPOSITORY,
+               **UNSET_SECRETS, **secrets}  # fmt: skip
+    env = runner_env(checkout)
+    env.update(gh_env, **push, PATH=f"{Path(gh_env['GH_CALLS']).parent}{os.pathsep}{env['PATH']}")
+    result = run_workflow(path, checkout, context=context, skipped=SKIPPED[workflow], env=env,
+                          provided=provided)  # fmt: skip
+    print(f"\n{workflow}.yml ran: {result.ran}\n{workflow}.yml skipped: {result.skipped}")
+    return result
+
+
+def recorded(gh_env: dict[str, str], suffix: str = "") -> list[str]:
+    path = Path(gh_env["GH_CALLS"] + suffix)
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def commands(gh_env: dict[str, str]) -> list[str]:
+    return [" ".join(call.split(" --")[0].split()[:2]) for call in recorded(gh_env)]
+
+
+def ref(bare: Path, name: str) -> str | None:
+    result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", name], cwd=bare,
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    return result.stdout.strip() or None
+
+
+@pytest.fixture(scope="module")
+def unscored_main(ci_run, main_checkout, release_run) -> Path:
+    """The main clone (its pipeline outputs in place, after the CI and release runs) with a
+    commit whose metrics.json lacks the gate's metric: the base has no score to beat, so the
+    retrained model (the same model, re-run) passes `make gate BASE=HEAD` honestly."""
+    params = yaml.safe_load((main_checkout / "params.yaml").read_text(encoding="utf-8"))
+    metrics_file = main_checkout / "metrics.json"
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+    del metrics[params["registry"]["metric"]]
+    metrics_file.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    git(main_checkout, "commit", "--quiet", "--no-verify", "--all", "--message", "No score yet")
+    return main_checkout
+
+
+@pytest.fixture(scope="module")
+def retrain_with_app(origin, unscored_main) -> tuple[WorkflowRun, dict[str, str]]:
+    """retrain.yml with the App secrets set and no retrain pull request open."""
+    gh_env = fake_gh(origin.parent / "gh-retrain-app", open_issue="")
+    result = run_bot("retrain", unscored_main, gh_env, push=push_redirect(origin, APP_TOKEN),
+                     secrets=APP_SECRETS, provided=MINTED)  # fmt: skip
+    return result, gh_env
+
+
+def test_retrain_with_an_app_token_pushes_the_branch_and_opens_the_pull_request(
+    retrain_with_app, origin, unscored_main
+):
+    """Gate passes, `kind=app`, the App token (given) pushes `retrain` with the retrained
+    metrics and opens the one pull request with the report; GITHUB_TOKEN opens nothing."""
+    result, gh_env = retrain_with_app
+    assert result.outputs["gate"]["promote"] == "true"
+    assert result.outputs["bot"]["kind"] == "app"
+    assert result.provided == {MINT: MINTED[MINT][0]}
+    assert result.ran[-3:] == ["Promotion gate against the committed model",
+                               "Which bot token is configured",
+                               "Push the data, then propose the model"]  # fmt: skip
+    assert commands(gh_env) == ["pr list", "pr create"]
+    assert "--head retrain" in recorded(gh_env)[1]
+    assert set(recorded(gh_env, ".tokens")) == {APP_TOKEN}
+    report = (unscored_main / "build" / "report.md").read_text(encoding="utf-8")
+    assert recorded(gh_env, ".body") == report.splitlines()
+    metric = yaml.safe_load((unscored_main / "params.yaml").read_text())["registry"]["metric"]
+    pushed = json.loads(git(origin, "show", "retrain:metrics.json"))
+    assert metric in pushed
+
+
+@pytest.fixture(scope="module")
+def retrain_without_token(origin, unscored_main, retrain_with_app):
+    """retrain.yml again from the unscored main, with no bot secret and no open issue."""
+    git(unscored_main, "switch", "--quiet", "main")
+    git(unscored_main, "branch", "--quiet", "--delete", "--force", "retrain")
+    before = ref(origin, "retrain")
+    gh_env = fake_gh(origin.parent / "gh-retrain-none", open_issue="")
+    result = run_bot("retrain", unscored_main, gh_env, push={}, secrets=NO_BOT_SECRETS)
+    return result, gh_env, before
+
+
+def test_retrain_without_a_token_opens_one_issue_and_pushes_nothing(retrain_without_token, origin):
+    """No bot secret: no App token, no push, no pull request; GITHUB_TOKEN opens the `retrain`
+    issue with the commands to run and how to configure a token."""
+    result, gh_env, before = retrain_without_token
+    assert result.outputs["bot"]["kind"] == "none"
+    assert result.skipped[MINT] == "its condition is false: steps.bot.outputs.kind == 'app'"
+    assert commands(gh_env) == ["label create", "issue list", "issue create"]
+    assert "--label retrain" in recorded(gh_env)[2]
+    assert set(recorded(gh_env, ".tokens")) == {GITHUB_TOKEN}
+    body = "\n".join(recorded(gh_env, ".body"))
+    for expected in ("make retrain", "gh pr create", "gh secret set APP_ID",
+                     "APP_PRIVATE_KEY", "gh secret set BOT_TOKEN", "Workflows"):  # fmt: skip
+        assert expected in body, expected
+    assert ref(origin, "retrain") == before
+
+
+# template-sync: a project made by `cruft create` from a local copy of the template, then the
+# template moves (test_size 0.2 -> 0.3, the issue's measured case).
+def cruft_cli(*args: str, cwd: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "cruft", *args], cwd=cwd, capture_output=True,
+                            text=True, env=environment_without_venv(), timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def synced_origin(tmp_path_factory) -> Path:
+    """The bare origin of a cruft-made project whose template has since changed test_size."""
+    if not (TEMPLATE / ".git").exists():
+        pytest.skip("cruft reads the template through git; this checkout has no .git")
+    root = tmp_path_factory.mktemp("sync")
+    template = root / "template"
+    git(root, "clone", "--quiet", str(TEMPLATE), str(template))
+    cruft_cli("create", "--no-input", "--output-dir", str(root), str(template), cwd=root)
+    project = root / "breast-cancer-classifier"
+    git(project, "init", "--quiet", "--initial-branch", "main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--no-verify", "--message", "Created with cruft")
+    bare = root / "project.git"
+    git(root, "init", "--quiet", "--bare", "--initial-branch", "main", str(bare))
+    git(project, "push", "--quiet", str(bare), "main")
+    params = template / "{{cookiecutter.project_slug}}/variants/task/classification/params.yaml"
+    params.write_text(params.read_text().replace("test_size: 0.2", "test_size: 0.3"))
+    git(template, "commit", "--quiet", "--all", "--message", "Template: test_size 0.3")
+    return bare
+
+
+def sync_checkout(bare: Path, name: str) -> Path:
+    checkout = bare.parent / name
+    git(bare.parent, "clone", "--quiet", str(bare), str(checkout))
+    return checkout
+
+
+def test_template_sync_with_a_token_updates_the_open_pull_request(synced_origin):
+    """Behind, clean update, BOT_TOKEN set and pull request 12 open: `template-sync` is
+    force-pushed with the template's change and #12 is edited, not a second one opened."""
+    checkout = sync_checkout(synced_origin, "sync-token")
+    gh_env = fake_gh(synced_origin.parent / "gh-sync-token", open_issue="", open_pr="12\n")
+    secrets = {**NO_BOT_SECRETS, "secrets.BOT_TOKEN": PAT}
+    result = run_bot("template-sync", checkout, gh_env, push=push_redirect(synced_origin, PAT),
+                     secrets=secrets)  # fmt: skip
+    assert result.outputs["check"]["behind"] == "true"
+    assert result.outputs["update"]["conflicts"] == "false"
+    assert result.outputs["bot"]["kind"] == "token"
+    assert commands(gh_env) == ["pr list", "pr edit"]
+    assert recorded(gh_env)[1].startswith("pr edit 12 ")
+    assert set(recorded(gh_env, ".tokens")) == {PAT}
+    assert "test_size: 0.3" in git(synced_origin, "show", "template-sync:params.yaml")
+    template_head = git(synced_origin.parent / "template", "rev-parse", "HEAD").strip()
+    assert template_head in git(synced_origin, "show", "template-sync:.cruft.json")
+
+
+def test_template_sync_without_a_token_opens_the_issue(synced_origin):
+    """Behind, clean update, no bot secret: the `template-sync` issue says what to run; the
+    update is committed only locally, nothing is pushed."""
+    checkout = sync_checkout(synced_origin, "sync-none")
+    before = ref(synced_origin, "template-sync")
+    gh_env = fake_gh(synced_origin.parent / "gh-sync-none", open_issue="")
+    result = run_bot("template-sync", checkout, gh_env, push={}, secrets=NO_BOT_SECRETS)
+    assert result.outputs["bot"]["kind"] == "none"
+    assert commands(gh_env) == ["label create", "issue list", "issue create"]
+    assert set(recorded(gh_env, ".tokens")) == {GITHUB_TOKEN}
+    body = "\n".join(recorded(gh_env, ".body"))
+    assert "cruft update" in body
+    assert "permission" in body
+    assert ref(synced_origin, "template-sync") == before
+
+
+def test_template_sync_reports_conflicts_in_an_issue_and_commits_none(synced_origin):
+    """The user set test_size 0.25, the template 0.3: cruft exits 0 leaving markers; the run
+    lists params.yaml in the issue (with a token configured), commits and pushes nothing."""
+    checkout = sync_checkout(synced_origin, "sync-conflict")
+    params = checkout / "params.yaml"
+    params.write_text(params.read_text().replace("test_size: 0.2", "test_size: 0.25"))
+    git(checkout, "commit", "--quiet", "--no-verify", "--all", "--message", "Bigger test set")
+    head = git(checkout, "rev-parse", "HEAD").strip()
+    before = ref(synced_origin, "template-sync")
+    gh_env = fake_gh(synced_origin.parent / "gh-sync-conflict", open_issue="3\n")
+    secrets = {**NO_BOT_SECRETS, "secrets.BOT_TOKEN": PAT}
+    result = run_bot("template-sync", checkout, gh_env, push={}, secrets=secrets)
+    assert result.outputs["update"]["conflicts"] == "true"
+    assert "<<<<<<< ours" in params.read_text()
+    assert "Which bot token is configured" in result.skipped
+    assert commands(gh_env) == ["label create", "issue list", "issue comment"]
+    assert recorded(gh_env)[2].startswith("issue comment 3 ")
+    assert "- `params.yaml`" in recorded(gh_env, ".body")
+    assert git(checkout, "rev-parse", "HEAD").strip() == head
+    assert ref(synced_origin, "template-sync") == before
+
+
+def test_template_sync_fails_when_cruft_check_itself_fails(synced_origin):
+    """A template cruft cannot reach is an error of the job, not "behind": no update, no gh."""
+    checkout = sync_checkout(synced_origin, "sync-unreachable")
+    state = json.loads((checkout / ".cruft.json").read_text(encoding="utf-8"))
+    state["template"] = str(synced_origin.parent / "no-such-template")
+    (checkout / ".cruft.json").write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    git(checkout, "commit", "--quiet", "--no-verify", "--all", "--message", "Template moved")
+    gh_env = fake_gh(synced_origin.parent / "gh-sync-unreachable", open_issue="")
+    with pytest.raises(AssertionError, match="step 'Check the template' failed") as failure:
+        run_bot("template-sync", checkout, gh_env, push={}, secrets=NO_BOT_SECRETS)
+    assert "which is not 'behind'" in str(failure.value)
+    assert recorded(gh_env) == []

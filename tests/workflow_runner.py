@@ -147,6 +147,8 @@ class Runner:
         evaluator = Evaluator(context)
         if name in self.skipped:
             self.result.skipped[name] = self.skipped[name]
+            if (step_id := step.get("id")) and step_id not in step_outputs:
+                step_outputs[step_id] = {}
             return
         if not evaluator.condition(step.get("if")):
             self.result.skipped[name] = f"its condition is false: {step['if']}"
