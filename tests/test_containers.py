@@ -243,8 +243,8 @@ def test_canary_share_of_traffic_is_one_replica_in_ten_at_the_hpa_minimum(canary
 
 def test_canary_without_its_tag_is_refused_in_one_line(project):
     """`make k8s-render OVERLAY=canary` without CANARY_TAG names what to pass."""
-    result = subprocess.run(["make", "k8s-render", "OVERLAY=canary"], cwd=project,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(["make", "--no-print-directory", "k8s-render", "OVERLAY=canary"],
+                            cwd=project, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert result.returncode != 0
     assert "OVERLAY=canary needs CANARY_TAG=model-<challenger's version>-<git sha>" in result.stderr
     assert result.stdout == ""
