@@ -159,19 +159,9 @@ def measured(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float,
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    peak = 0
-    while process.poll() is None:
-        table = bench_scale.processes()
-        members = bench_scale.tree(process.pid, table)
-        peak = max(peak, sum(table[pid][1] for pid in members if pid in table))
-        time.sleep(SAMPLE_SECONDS)
+    peak = bench_scale.peak_rss_while(process, process.pid, SAMPLE_SECONDS)
     output = process.stdout.read() if process.stdout else ""
     return time.monotonic() - started, peak, process.returncode, output
-
-
-def package_of(project: Path) -> str:
-    (init,) = (project / "src").glob("*/__init__.py")
-    return init.parent.name
 
 
 def main() -> None:
@@ -199,7 +189,7 @@ def main() -> None:
     if not (project / REFERENCE).is_file():
         print("bench-monitor: make repro (the reference profile)", file=sys.stderr)
         sh(["make", "repro"], project, env)
-    package = package_of(project)
+    package = bench_scale.package_of(project)
     params_file = project / "params.yaml"
     original = params_file.read_text()
     timed = []

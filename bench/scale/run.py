@@ -69,6 +69,27 @@ def tree(root: int, table: dict[int, tuple[int, int, str]]) -> list[int]:
     return members
 
 
+def tree_rss(root: int, table: dict[int, tuple[int, int, str]]) -> int:
+    """Resident bytes of a process and all its descendants (servers and DVC fork children)."""
+    return sum(table[pid][1] for pid in tree(root, table) if pid in table)
+
+
+def peak_rss_while(running: subprocess.Popen, root: int, sample_seconds: float) -> int:
+    """The peak of `tree_rss(root)` sampled until `running` exits (root may be another process,
+    e.g. a server measured while its client runs)."""
+    peak = 0
+    while running.poll() is None:
+        peak = max(peak, tree_rss(root, processes()))
+        time.sleep(sample_seconds)
+    return peak
+
+
+def package_of(project: Path) -> str:
+    """The baked project's package name (its one folder under src/)."""
+    (init,) = (project / "src").glob("*/__init__.py")
+    return init.parent.name
+
+
 def measured_repro(project: Path, env: dict[str, str]) -> tuple[float, int, str]:
     """Wall seconds, peak resident bytes of the whole tree, and the stage running at the peak."""
     started = time.monotonic()

@@ -109,12 +109,7 @@ def measured(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float,
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    peak = 0
-    while process.poll() is None:
-        table = bench_scale.processes()
-        peak = max(peak, sum(table[pid][1] for pid in bench_scale.tree(process.pid, table)
-                             if pid in table))  # fmt: skip
-        time.sleep(SAMPLE_SECONDS)
+    peak = bench_scale.peak_rss_while(process, process.pid, SAMPLE_SECONDS)
     output = process.stdout.read() if process.stdout else ""
     if process.returncode != 0:
         sys.exit(f"bench-score: {' '.join(command)} failed:\n{output[-3000:]}")
@@ -130,8 +125,8 @@ def free_port() -> int:
 def arrow_endpoint(project: Path, env: dict[str, str], files: dict[int, Path]) -> dict[int, tuple]:
     """rows/s through the served bento's Arrow endpoint per size, and the server's peak memory."""
     port = free_port()
-    tag = sh(["uv", "run", "python", "-m", f"{package_of(project)}.cli", "bento-tag"], project,
-             env).strip().splitlines()[-1]  # fmt: skip
+    cli = f"{bench_scale.package_of(project)}.cli"
+    tag = sh(["uv", "run", "python", "-m", cli, "bento-tag"], project, env).strip().splitlines()[-1]
     server_env = {**env, "PREDICTION_LOG": "off"}
     server = subprocess.Popen(
         ["uv", "run", "bentoml", "serve", tag, "--host", "127.0.0.1", "--port", str(port)],
@@ -153,12 +148,7 @@ def arrow_endpoint(project: Path, env: dict[str, str], files: dict[int, Path]) -
                  str(path), str(ARROW_ROWS)],
                 cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             )  # fmt: skip
-            peak = 0
-            while client.poll() is None:
-                table = bench_scale.processes()
-                peak = max(peak, sum(table[pid][1] for pid in bench_scale.tree(server.pid, table)
-                                     if pid in table))  # fmt: skip
-                time.sleep(SAMPLE_SECONDS)
+            peak = bench_scale.peak_rss_while(client, server.pid, SAMPLE_SECONDS)
             output = client.stdout.read() if client.stdout else ""
             if client.returncode != 0:
                 sys.exit(f"bench-score: the Arrow client failed:\n{output[-3000:]}")
@@ -181,11 +171,6 @@ def bench_scale_ready(url: str) -> bool:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
-
-
-def package_of(project: Path) -> str:
-    (init,) = (project / "src").glob("*/__init__.py")
-    return init.parent.name
 
 
 def main() -> None:
@@ -217,8 +202,8 @@ def main() -> None:
     if not args.project:
         print("bench-score: make repro register build", file=sys.stderr)
         sh(["make", "repro", "register", "build"], project, env)
-    name = sh(["uv", "run", "python", "-m", f"{package_of(project)}.cli", "model-name"], project,
-              env).strip().splitlines()[-1]  # fmt: skip
+    cli = f"{bench_scale.package_of(project)}.cli"
+    name = sh(["uv", "run", "python", "-m", cli, "model-name"], project, env).split()[-1]
     target = sh(["uv", "run", "python", "-c", "import yaml; print(yaml.safe_load("
                  "open('params.yaml'))['ingest']['target'])"], project, env).strip()  # fmt: skip
     try:
