@@ -251,4 +251,6 @@ def test_schema_driven_fuzzing_finds_no_server_error_and_no_contract_violation(s
         timeout=FUZZ_SECONDS + 120, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert " passed" in run.stdout
+    # An operation the time limit cuts short counts as skipped: a budget below the coverage
+    # phase's few seconds tests nothing ("Empty test suite") and must not pass.
+    assert " passed" in run.stdout, run.stdout[-3000:]
