@@ -36,3 +36,7 @@ PIPELINE_OUTPUTS = (
 # The folder this package was loaded from: the project in development, the bento's source
 # folder when served, so the service finds params.yaml wherever it runs.
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
+# Inside a BentoML store model imported from MLflow (`bentoml.mlflow.import_model`): the MLflow
+# model folder, with its `MLmodel` file.
+BENTO_MLFLOW_FOLDER = "mlflow_model"
+MLMODEL_FILE = "MLmodel"

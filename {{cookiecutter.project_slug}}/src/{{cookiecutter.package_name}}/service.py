@@ -27,12 +27,12 @@ import os
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
 import bentoml
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from starlette.applications import Starlette
@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import prediction_log, task
+from . import model_loader, prediction_log, task
 from .api import (
     ARROW_STREAM,
     DEFAULT_MAX_ARROW_ROWS,
@@ -61,7 +61,7 @@ from .api import (
     row_type,
 )
 from .config import load_params
-from .paths import PARAMS_FILE, SOURCE_ROOT
+from .paths import BENTO_MLFLOW_FOLDER, PARAMS_FILE, SOURCE_ROOT
 from .request_guard import REQUEST_ID, Endpoint, QuietClientErrors, RequestGuard
 from .vocabulary import (
     LABEL_ALIAS,
@@ -128,9 +128,7 @@ def stored_classes() -> list[Any] | None:
     if METADATA_CLASSES in STORED.info.metadata:
         # Empty for a regressor: a classifier knows two classes at least.
         return list(STORED.info.metadata[METADATA_CLASSES]) or None
-    from . import tracking
-
-    found = task.classes(tracking.load_model(STORED.path_of("mlflow_model")))
+    found = task.classes(model_loader.load(Path(STORED.path_of(BENTO_MLFLOW_FOLDER))))
     return None if found is None else found.tolist()
 
 
@@ -345,13 +343,11 @@ class ModelService:
     model_ref = MODEL
 
     def __init__(self) -> None:
-        from . import tracking
-
-        fitted = tracking.load_model(self.model_ref.path_of("mlflow_model"))
+        fitted = model_loader.load(Path(self.model_ref.path_of(BENTO_MLFLOW_FOLDER)))
         self.model = positional(fitted)
         self.classes = task.classes(fitted)
-        example = pd.DataFrame(STORED.info.metadata[METADATA_INPUT_EXAMPLE], columns=FEATURES)
-        self.example = example.to_numpy(dtype=float)
+        example = STORED.info.metadata[METADATA_INPUT_EXAMPLE]
+        self.example = np.array([[row[name] for name in FEATURES] for row in example], dtype=float)
         metrics = live_metrics()
         version = LOGGED_MODEL[prediction_log.MODEL_VERSION]
         self.counted = {str(label): metrics.predictions.labels(version, str(label))

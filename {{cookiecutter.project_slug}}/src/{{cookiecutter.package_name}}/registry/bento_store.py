@@ -18,6 +18,7 @@ import yaml
 from .. import task, tracking
 from ..config import Params
 from ..errors import PipelineError
+from ..paths import BENTO_MLFLOW_FOLDER
 from ..vocabulary import (
     CHAMPION,
     GIT_COMMIT_TAG,
@@ -179,7 +180,7 @@ def packed_model(model_name: str, bento: str | None = None) -> PackedModel:
         raise PipelineError(f"no model {model_name!r} packed in the bento at {root}")
     _, folder, labels = max(found, key=lambda entry: entry[0])
     return PackedModel(
-        folder / "mlflow_model",
+        folder / BENTO_MLFLOW_FOLDER,
         str(labels.get(LABEL_VERSION, "")),
         str(labels.get(LABEL_RUN_ID, "")),
     )

@@ -34,20 +34,28 @@ from ..vocabulary import CHAMPION, RAW_DATA_TAG
 from . import markdown
 
 
-def exported_packages(project: Path) -> dict[str, str]:
-    """The service's packages as `make build` exports them for the bento (no dev tools)."""
+def serving_requirements(project: Path) -> str:
+    """The bento's requirements as `make build` exports them: the serving group, locked."""
     uv = os.environ.get("UV", "uv")  # `uv run` tells its children where it is
     result = subprocess.run(  # noqa: S603 - fixed arguments
-        [uv, "export", "--quiet", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project",
-         "--format", "requirements-txt", "--project", str(project)],
+        [uv, "export", "--quiet", "--frozen", "--only-group", "serving", "--no-hashes",
+         "--no-emit-project", "--format", "requirements-txt", "--project", str(project)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return markdown.parse_requirements(result.stdout)
+    return result.stdout
+
+
+def exported_packages(project: Path) -> dict[str, str]:
+    """The service's packages (the bento's, so the image's), by name."""
+    return markdown.parse_requirements(serving_requirements(project))
 
 
 def base_packages(base: str) -> dict[str, str] | None:
     texts = {path.name: git.file_at(base, str(path)) for path in (PYPROJECT, UV_LOCK)}
     if any(text is None for text in texts.values()):
+        return None
+    # A base from before the bento's packages became the serving group has nothing to match.
+    if "serving" not in tomllib.loads(texts[PYPROJECT.name] or "").get("dependency-groups", {}):
         return None
     with tempfile.TemporaryDirectory() as scratch:
         for name, text in texts.items():

@@ -195,7 +195,7 @@ def render_report(facts: PullRequestFacts) -> str:
 
     out += ["", "### Service packages (bento)", ""]
     if facts.packages_base is None:
-        out.append("The base branch has no `uv.lock` to compare with.")
+        out.append("The base branch has no `uv.lock` or serving group to compare with.")
     elif packages := package_changes(facts.packages_base, facts.packages_head):
         out += ["| package | base | head |", "|---|---|---|"]
         out += [f"| {name} | {old} | {new} |" for name, old, new in packages]

@@ -1,0 +1,91 @@
+"""The serving dependency group is all the service needs: in a fresh environment made from the
+bento's requirements alone (what the image installs), the service imports, loads the champion
+without MLflow and answers exactly as the registry's champion does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from {{ cookiecutter.package_name }} import task, tracking
+from {{ cookiecutter.package_name }}.reports import facts, markdown
+from {{ cookiecutter.package_name }}.vocabulary import CHAMPION, METADATA_INPUT_EXAMPLE
+from tests.helpers import PROJECT_ROOT, SERVICE_MODEL, frame
+
+# What the pipeline, the registry and the monitor need and serving must not pay for.
+NOT_FOR_SERVING = ("dvc", "evidently", "locust", "matplotlib", "mlflow", "pandas", "pandera")
+
+# Run in the fresh environment: the service as `bentoml serve` loads it from the bento, its
+# readiness check, its outputs for each row of the logged input example (as /predict gets
+# them), and every module it loaded.
+PROBE = """
+import json, sys
+from src.{{ cookiecutter.package_name }} import service
+
+instance = service.ModelService.inner()
+assert instance.__is_ready__()
+print(json.dumps({
+    "outputs": [instance.predict_values(row[None, :]).tolist() for row in instance.example],
+    "modules": sorted({name.split(".")[0] for name in sys.modules}),
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def requirements() -> str:
+    return facts.serving_requirements(PROJECT_ROOT)
+
+
+@pytest.fixture(scope="module")
+def fresh_run(champion: str, requirements: str, tmp_path_factory) -> dict[str, list]:
+    """The probe's answer from a new virtual environment holding the serving group only."""
+    scratch = tmp_path_factory.mktemp("serving-env")
+    (scratch / "requirements.txt").write_text(requirements)
+    uv = os.environ.get("UV", "uv")
+    venv = scratch / "venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)  # noqa: S603
+    python = venv / "bin" / "python"
+    subprocess.run(  # noqa: S603 - fixed command
+        [uv, "pip", "install", "--quiet", "--python", str(python), "-r",
+         str(scratch / "requirements.txt")],
+        check=True,
+    )  # fmt: skip
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", str(scratch)),
+        "BENTOML_HOME": os.environ["BENTOML_HOME"],
+        "BENTOML_DO_NOT_TRACK": "true",
+        "BENTO_MODEL_TAG": champion,
+        "PREDICTION_LOG_DIR": str(scratch / "logs"),
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    run = subprocess.run(  # noqa: S603 - fixed command
+        [str(python), "-c", PROBE], cwd=scratch, env=env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-4000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def test_serving_requirements_leave_out_the_pipelines_tools(requirements):
+    """The bento's requirements name none of DVC, MLflow, pandas, pandera, matplotlib,
+    evidently or locust."""
+    packages = markdown.parse_requirements(requirements)
+    assert not [name for name in packages if name in NOT_FOR_SERVING]
+
+
+def test_service_runs_in_an_environment_of_the_serving_group_alone(fresh_run):
+    """Imported, loaded and ready in that environment, the service loaded no module of the
+    pipeline's tools."""
+    assert not [name for name in fresh_run["modules"] if name in NOT_FOR_SERVING]
+
+
+def test_service_answers_like_the_champion_loaded_through_mlflow(fresh_run, service):
+    """The model read without MLflow gives exactly the outputs of MLflow's own loader."""
+    champion = tracking.load_model(f"models:/{SERVICE_MODEL}@{CHAMPION}")
+    rows = service.STORED.info.metadata[METADATA_INPUT_EXAMPLE]
+    assert fresh_run["outputs"] == [task.predict(champion, frame([row])).tolist() for row in rows]
