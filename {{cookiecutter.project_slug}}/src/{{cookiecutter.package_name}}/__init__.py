@@ -24,6 +24,7 @@ Edges:
   git            git
   plots          PNG images (matplotlib)
   service        the HTTP service (BentoML)
+  model_loader   the served model read from its MLflow folder with skops, without MLflow
   request_guard  what reaches it: request ids, content types, body sizes, bounded errors (ASGI)
   prediction_log the service's log of answered rows and feedback (JSON lines, background thread)
   stages/        DVC stage entry points: ingest, prepare, api_schema, train, evaluate
