@@ -20,10 +20,13 @@ from __future__ import annotations
 import copy
 import functools
 import gc
+import importlib.abc
+import importlib.util
 import json
 import logging
 import operator
 import os
+import sys
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -105,6 +108,25 @@ except prediction_log.SettingsError as error:
 # after start-up and the old generation is collected rarely: cycles still get collected, without
 # the pauses (measured p99 300 ms -> 55 ms at 32 clients).
 GC_THRESHOLDS = (50_000, 50, 1_000)
+
+
+class AbsentPandas(importlib.abc.MetaPathFinder):
+    """Fails `import pandas` at once where pandas is not installed (the serving image).
+
+    scikit-learn's imputer runs `from pandas import NA` on every call, inside a
+    `suppress(ImportError)`; Python does not remember a failed import, so each call searched the
+    whole module path again: a third of a one-row prediction (measured 1,000 -> 1,500
+    predictions/s in process). Nothing else changes: the import fails as it would anyway.
+    """
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] == "pandas":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+if importlib.util.find_spec("pandas") is None:
+    sys.meta_path.insert(0, AbsentPandas())
 
 # Declared at class scope below, so `bentoml build` packs this model into the bento.
 MODEL = bentoml.models.BentoModel(MODEL_TAG)
