@@ -31,6 +31,7 @@ assert instance.__is_ready__()
 print(json.dumps({
     "outputs": [instance.predict_values(row[None, :]).tolist() for row in instance.example],
     "modules": sorted({name.split(".")[0] for name in sys.modules}),
+    "pandas_refused": any(isinstance(finder, service.AbsentPandas) for finder in sys.meta_path),
 }))
 """
 
@@ -82,6 +83,12 @@ def test_service_runs_in_an_environment_of_the_serving_group_alone(fresh_run):
     """Imported, loaded and ready in that environment, the service loaded no module of the
     pipeline's tools."""
     assert not [name for name in fresh_run["modules"] if name in NOT_FOR_SERVING]
+
+
+def test_service_refuses_pandas_imports_at_once_where_pandas_is_absent(fresh_run):
+    """Without pandas, the service's finder fails scikit-learn's per-call pandas import at once
+    (Python would search the whole path on every prediction)."""
+    assert fresh_run["pandas_refused"] is True
 
 
 def test_service_answers_like_the_champion_loaded_through_mlflow(fresh_run, service):
