@@ -13,12 +13,14 @@ import tomllib
 import pytest
 import yaml
 
-from tests.helpers import on_spark, parse_structured, project_files, tree_entries
+from tests.helpers import TEMPLATE, on_spark, parse_structured, project_files, tree_entries
 
 GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 # Other tools' own templates, copied unrendered: Prometheus alert text (`{{ $labels.label }}`)
 # and Grafana legends (`{{label}}`, a bare name: an answer would be `cookiecutter.<name>`).
 OTHER_TEMPLATES = re.compile(r"\{\{ \$[\w.]+ \}\}|\{\{\w+\}\}")
+# Jinja for BentoML (`bentoml build` renders it), copied unrendered (`_copy_without_render`).
+BENTOML_TEMPLATES = ("deploy/bento/Dockerfile.j2",)
 
 COMMON_FILES = {
     ".devcontainer/devcontainer.json",
@@ -50,6 +52,7 @@ COMMON_FILES = {
     "bentofile.yaml",
     "README.md",
     "data/external/README.md",
+    "deploy/bento/Dockerfile.j2",
     "deploy/grafana/dashboards/model-service.json",
     "deploy/grafana/provisioning/dashboards/dashboards.yml",
     "deploy/grafana/provisioning/datasources/prometheus.yml",
@@ -91,6 +94,7 @@ COMMON_FILES = {
             "code/test_split", "code/test_stages", "code/test_structure", "code/test_tracking",
             "code/test_task", "code/test_drift", "code/test_monitoring_edges",
             "code/test_prediction_log", "code/test_scoring", "code/test_audit",
+            "code/test_model_loader",
             "data/__init__", "data/test_dataset", "data/test_notebooks", "data/test_target",
             "model/__init__", "model/test_model", "model/test_task_behaviour", "model/test_monitor",
             "service/__init__", "service/conftest", "service/fuzz_hooks",
@@ -182,7 +186,7 @@ def test_no_template_syntax_left(baked):
     path, _ = baked
     leftovers = [
         name
-        for name in project_files(path)
+        for name in project_files(path) - set(BENTOML_TEMPLATES)
         if "{{"
         in (
             text := OTHER_TEMPLATES.sub(
@@ -192,6 +196,15 @@ def test_no_template_syntax_left(baked):
         or "{%" in text
     ]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("name", BENTOML_TEMPLATES)
+def test_bentoml_templates_are_copied_unrendered(baked, name):
+    """BentoML's Dockerfile template reaches the project byte for byte, its Jinja intact."""
+    path, _ = baked
+    source = TEMPLATE / "{{cookiecutter.project_slug}}" / name
+    assert (path / name).read_bytes() == source.read_bytes()
+    assert "{% extends bento_base_template %}" in source.read_text()
 
 
 def test_structured_files_parse(baked):

@@ -4,8 +4,9 @@ No registry can be reached, so `python:3.11-slim` is stood in for by a Debian bo
 here with debootstrap (Python 3.11, pip, the host's CA bundle). Then, like the release workflow:
 bake, `make setup repro register build`, `make image` (bentoml containerize, podman backend), run
 the image on 127.0.0.1, wait for /readyz, POST the golden payload and compare with the registry
-champion's own prediction, check the user is not root, report build time and image size.
-Skipped only when podman cannot be used on this machine.
+champion's own prediction, check the user is not root and that the image (built in two stages
+by deploy/bento/Dockerfile.j2) holds no build tool and loads its modules from bytecode, report
+build time, image size and the size of each layer. Skipped only when podman cannot be used here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ BASE_IMAGE = "docker.io/library/python:3.11-slim"
 IMAGE = "localhost/container-test"
 CONTAINERS_CONF = '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n\n[engine]\nruntime = "runc"\n'  # noqa: E501
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# What building needs and serving does not: compilers, make, git, gnupg, uv (the final stage of
+# the image has only the base image, the venv and the bento).
+BUILD_TOOLS = ("cc", "gcc", "g++", "make", "git", "gpg", "uv", "uvx")
 
 
 def podman(env: dict[str, str], *args: str, timeout: int = 1800) -> str:
@@ -139,6 +143,7 @@ def running(project, image) -> Iterator[tuple[str, int]]:
     """The image serving on a free 127.0.0.1 port; stopped and removed afterwards."""
     _, env = project
     port = free_port()
+    started = time.monotonic()
     # As the Kubernetes manifest runs it: read-only root, a writable /tmp holding BentoML's home.
     container = podman(env, "run", "--detach", "--network=host", "--read-only", "--tmpfs=/tmp",
                        "--env=BENTOML_HOME=/tmp/bentoml", image[0], "serve",
@@ -149,6 +154,8 @@ def running(project, image) -> Iterator[tuple[str, int]]:
                        timeout=240)  # fmt: skip
         except AssertionError as error:
             raise AssertionError(f"{error}:\n{podman(env, 'logs', container)[-3000:]}") from None
+        # Readiness scores the logged input example: the first correct prediction (polled 1/s).
+        print(f"\ncontainer ready in {time.monotonic() - started:.0f} s after podman run")
         yield container, port
     finally:
         podman(env, "rm", "--force", container)
@@ -170,7 +177,51 @@ def test_image_answers_the_golden_payload_like_the_champion(project, running, im
         answer = json.loads(response.read())
     assert list(answer["probabilities"].values()) == golden["expected"]
     size = int(podman(env, "image", "inspect", "--format", "{{.Size}}", image[0]))
-    print(f"\nimage {image[0]}: {size / 1e6:.0f} MB, built in {image[1]:.0f} s")
+    print(f"\nimage {image[0]}: {size / 1e6:.0f} MB, built in {image[1]:.0f} s; layers:")
+    print(layer_report(env, image[0]))
+
+
+def layer_report(env: dict[str, str], image: str) -> str:
+    """One line per layer with content, oldest first: size in MB and the instruction."""
+    lines = []
+    for layer in reversed(json.loads(podman(env, "history", "--format", "json", image))):
+        if layer["size"]:
+            # A RUN's build arguments come first (`|4 A=b ... /bin/sh -c cmd`).
+            step = re.sub(r"^\|\d+ .*? /bin/sh -c ", "RUN ", layer["CreatedBy"])
+            step = step.replace("/bin/sh -c #(nop) ", "")
+            lines.append(f"  {layer['size'] / 1e6:9.1f} MB  {step[:90]}")
+    return "\n".join(lines)
+
+
+def test_image_holds_no_build_tools(project, running):
+    """No compiler, make, git, gnupg or uv on the PATH, and no uv or pip cache left behind."""
+    _, env = project
+    container, _ = running
+    found = podman(env, "exec", "--user", "root", container, "sh", "-c",
+                   f"for tool in {' '.join(BUILD_TOOLS)}; do command -v $tool; done; "
+                   "ls -d /root/.cache/uv /root/.cache/pip 2>/dev/null; true")  # fmt: skip
+    assert found == ""
+
+
+def test_image_loads_the_service_from_bytecode(project, running):
+    """Importing the service compiles nothing: every module, the packages' and the service's
+    own, loads from the bytecode built into the image (the root filesystem is read-only)."""
+    _, env = project
+    container, _ = running
+    # As `bentoml serve` sees the bento: its included files under $BENTO_PATH/src (on sys.path),
+    # its model store $BENTO_PATH/models (linked into a BentoML home on the writable /tmp).
+    script = ('mkdir -p /tmp/import-home && ln -sfn "$BENTO_PATH/models" /tmp/import-home/models'
+              ' && cd "$BENTO_PATH/src" && BENTOML_HOME=/tmp/import-home'
+              " python -v -c 'import src.breast_cancer_classifier.service'")  # fmt: skip
+    trace = subprocess.run(["podman", "exec", container, "sh", "-c", script],
+                           capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    errors = [line for line in trace.stderr.splitlines() if not line.startswith("#")]
+    assert trace.returncode == 0, "\n".join(errors[-40:])
+    # `-v` prints `code object from <file>.py` for a module compiled from its source.
+    compiled = re.findall(r"^# code object from '?(\S+?\.py)'?$", trace.stderr, re.M)
+    assert compiled == []
+    assert "matches /app/.venv/" in trace.stderr
+    assert "matches /home/bentoml/bento/src/" in trace.stderr
 
 
 def test_image_runs_as_a_non_root_user(project, running):
