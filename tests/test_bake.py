@@ -99,15 +99,15 @@ COMMON_FILES = {
             "model/__init__", "model/test_model", "model/test_task_behaviour", "model/test_monitor",
             "service/__init__", "service/conftest", "service/fuzz_hooks",
             "service/test_contract", "service/test_http", "service/test_refusals",
-            "service/test_serving_set",
+            "service/test_serving_set", "service/test_packed_scoring",
         )
     ),
     "tests/service/schemathesis.toml",
 }  # fmt: skip
 MODULES = (
     "__init__", "api", "charts", "cli", "config", "data_contract", "data_io", "errors",
-    "estimator", "git", "metrics", "model_loader", "paths", "plots", "prediction_log", "release",
-    "request_guard", "service",
+    "estimator", "feature_matrix", "git", "metrics", "model_loader", "paths", "plots",
+    "prediction_log", "release", "request_guard", "service",
     "split", "task", "tracking", "vocabulary",
     "registry/__init__", "registry/bento_store", "registry/promote", "registry/register",
     "registry/audit", "registry/retire", "registry/trail",

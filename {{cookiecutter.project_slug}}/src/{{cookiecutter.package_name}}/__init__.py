@@ -4,6 +4,7 @@ Pure core (no I/O):
   task           what the task means: estimators, scores, plot data, the shape of answers
   config         typed params.yaml
   data_contract  what raw and prepared tables must look like (pandera)
+  feature_matrix features as one float matrix: the contract's value rules, the model's copy for it
   estimator      the estimator pipeline: impute, scale, the configured estimator
   split          the seeded train/test split
   metrics        scores of a fitted model, thresholds, the promotion rule

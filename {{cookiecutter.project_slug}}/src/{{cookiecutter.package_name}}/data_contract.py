@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from . import task
-from .errors import PipelineError
+from .feature_matrix import DataContractError, finite_or_missing, within_or_missing
 
 MIN_ROWS = 20
 
 
-# A feature's rules, each one function on float values (missing = NaN, which passes: the model
-# imputes it). pandera applies them to a training table's columns (`table_schema`), and
-# `validate_features` to a batch's whole matrix at once (`make score`).
-
-
-def finite_or_missing(values: np.ndarray) -> np.ndarray:
-    """Element-wise: a finite number or missing (NaN); never an infinity."""
-    return ~np.isinf(values)
-
-
-def within_or_missing(values: np.ndarray, bound: Any) -> np.ndarray:
-    """Element-wise: within ±bound (one bound, or one per column) or missing."""
-    return ~(np.abs(values) > bound)
+# A feature's rules are `feature_matrix`'s element-wise functions on float values (missing = NaN,
+# which passes: the model imputes it): pandera applies them to a training table's columns
+# (`table_schema`), `feature_matrix.checked` to a batch's whole matrix (`make score`).
 
 
 def _finite(series: pd.Series) -> pd.Series:
@@ -78,10 +65,6 @@ def table_schema(target: str, *, allow_missing_features: bool = True) -> pa.Data
     )
 
 
-class DataContractError(PipelineError):
-    """A table breaks the data contract; the message lists each failing column and check."""
-
-
 def describe_failures(failure_cases: pd.DataFrame) -> str:
     grouped = failure_cases.fillna({"column": "<table>"}).groupby(["column", "check"], sort=True)
     return "; ".join(
@@ -123,54 +106,6 @@ def validate(df: pd.DataFrame, target: str) -> pd.DataFrame:
         return table_schema(target).validate(df, lazy=True, inplace=True)
     except SchemaErrors as errors:
         raise DataContractError(describe_failures(errors.failure_cases)) from None
-
-
-def validate_features(df: pd.DataFrame, bounds: Mapping[str, float | None]) -> np.ndarray:
-    """The features a model scores (`bounds`' keys, in order; each one's bound or None) as one
-    float matrix, laid out as pandas lays out a table (column-major), or a DataContractError
-    naming the first row that breaks the rules (`df`'s index: number the rows as in the whole
-    input) and its column.
-
-    The training table's feature rules (`feature_column`), checked on the whole matrix at once:
-    pandera's column-by-column checks cost more than the model's prediction on a large batch.
-    Other columns are not checked (they are not scored); any number of rows is fine.
-    """
-    features = list(bounds)
-    missing = [name for name in features if name not in df.columns]
-    if missing:
-        columns = ", ".join(map(str, df.columns))
-        raise DataContractError(
-            f"feature column {missing[0]!r} not found ({len(missing)} missing); columns are: "
-            f"{columns}"
-        )
-    for name in features:
-        bad = not_numbers(df[name])
-        if len(bad):
-            raise DataContractError(
-                f"row {bad.index[0]}, column {name!r}: {bad.iloc[0]!r} is not a number "
-                f"({len(bad)} such values in this chunk)"
-            )
-    values = df[features].to_numpy(dtype=float)
-    limits = np.array([np.inf if bound is None else bound for bound in bounds.values()])
-    # Both rules hold for every value of a column when they hold for its smallest and largest
-    # (NaN-skipping reductions, no temporary copy of the matrix): every cell is looked at only
-    # when one fails, to name it.
-    extremes = np.vstack([np.fmin.reduce(values, axis=0), np.fmax.reduce(values, axis=0)])
-    if finite_or_missing(extremes).all() and within_or_missing(extremes, limits).all():
-        return values
-    rules = {"finite": finite_or_missing(values), "within": within_or_missing(values, limits)}
-    broken = ~np.logical_and(*rules.values())
-    if broken.any():
-        rows = np.flatnonzero(broken.any(axis=1))
-        row, column = rows[0], int(np.flatnonzero(broken[rows[0]])[0])
-        value = values[row, column].item()
-        rule = next(name for name, ok in rules.items() if not ok[row, column])
-        what = "finite" if rule == "finite" else f"within ±{limits[column]:g} (the model's bound)"
-        raise DataContractError(
-            f"row {df.index[row]}, column {features[column]!r}: {value!r} is not {what} "
-            f"({len(rows)} rows break the rules in this chunk)"
-        )
-    return values
 
 
 def feature_names(df: pd.DataFrame, target: str) -> list[str]:

@@ -17,7 +17,6 @@ section for how the defaults were measured.
 
 from __future__ import annotations
 
-import copy
 import functools
 import gc
 import importlib.abc
@@ -64,6 +63,7 @@ from .api import (
     row_type,
 )
 from .config import load_params
+from .feature_matrix import positional
 from .paths import BENTO_MLFLOW_FOLDER, PARAMS_FILE, SOURCE_ROOT
 from .request_guard import REQUEST_ID, Endpoint, QuietClientErrors, RequestGuard
 from .vocabulary import (
@@ -261,20 +261,6 @@ def to_array(rows: list[Any]) -> np.ndarray:
     """
     matrix = np.array(list(map(ROW_VALUES, rows)), dtype=float).reshape(-1, len(FEATURES))
     return np.asfortranarray(matrix)
-
-
-def positional(model: Any) -> Any:
-    """A copy of the fitted model that takes plain arrays in training column order.
-
-    The request schemas already guarantee names and order, and scikit-learn's per-call check of
-    DataFrame column names costs more than the prediction itself (about 0.8 ms against 0.3 ms
-    for one row here). The arithmetic is unchanged, so predictions are identical.
-    """
-    fast = copy.deepcopy(model)
-    for step in getattr(fast, "named_steps", {"model": fast}).values():
-        if "feature_names_in_" in vars(step):
-            del step.feature_names_in_
-    return fast
 
 
 def all_finite(column: pa.ChunkedArray) -> bool:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 import pytest
+from pandera.errors import SchemaError
 
-from {{ cookiecutter.package_name }}.data_contract import DataContractError, feature_names, validate
+from {{ cookiecutter.package_name }} import feature_matrix
+from {{ cookiecutter.package_name }}.data_contract import (
+    DataContractError,
+    feature_column,
+    feature_names,
+    validate,
+)
 
 ROWS = 30
 
@@ -84,3 +92,41 @@ def test_too_few_rows_are_rejected():
 def test_feature_names_exclude_the_target():
     """Features are every column but the target, in order."""
     assert feature_names(table(), "label") == ["size", "weight"]
+
+
+@pytest.mark.parametrize(
+    ("value", "passes"),
+    [(np.nan, True), (-2.0, True), (2.0, True), (np.inf, False), (-np.inf, False), (2.5, False)],
+)
+def test_training_schema_and_batch_check_apply_the_same_rules(value: float, passes: bool):
+    """A feature value passes the training table's schema exactly when it passes a scored
+    batch's matrix check: missing passes, an infinity or a value beyond the bound does not."""
+    frame = pd.DataFrame({"size": [0.0, value]})
+    schema = pa.DataFrameSchema({"size": feature_column("size", bound=2.0)})
+    try:
+        schema.validate(frame)
+        schema_passes = True
+    except SchemaError:
+        schema_passes = False
+    try:
+        feature_matrix.checked(np.asfortranarray(frame.to_numpy(dtype=float)), {"size": 2.0})
+        matrix_passes = True
+    except DataContractError:
+        matrix_passes = False
+    assert (schema_passes, matrix_passes) == (passes, passes)
+
+
+def test_batch_check_names_the_row_in_the_whole_input_the_column_and_the_rule():
+    """Rows are numbered from the chunk's first row; the bound is quoted."""
+    values = np.asfortranarray([[0.0, 1.0], [0.0, np.inf], [9.0, 1.0]])
+    bounds = {"size": 5.0, "weight": None}
+    with pytest.raises(DataContractError, match=r"^row 101, column 'weight': inf is not finite"):
+        feature_matrix.checked(values, bounds, first_row=100)
+    with pytest.raises(DataContractError, match=r"^row 2, column 'size': 9.0 is not within ±5"):
+        feature_matrix.checked(values[[0, 2]], bounds, first_row=1)
+
+
+def test_batch_check_returns_the_matrix_itself():
+    """A valid matrix is returned as it is, no copy (missing values included)."""
+    values = np.asfortranarray([[0.0, np.nan], [1.0, 2.0]])
+    assert feature_matrix.checked(values, {"size": 1.0, "weight": None}) is values

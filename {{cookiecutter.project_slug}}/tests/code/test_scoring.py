@@ -4,6 +4,7 @@ temporary files (no MLflow: the model is handed over loaded)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -160,11 +161,72 @@ def test_missing_input_and_missing_feature_fail_in_one_line(scorer, rows, tmp_pa
         run.score(scorer, str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"))
 
 
-def test_packed_model_is_read_from_the_bentos_files(tmp_path):
-    """The bento's model folder, version and run id come from its model.yaml."""
-    stored = tmp_path / "models" / "m" / "abc"
+def packed_bento(root, metadata: str) -> Path:
+    """A bento's model folder holding only its model.yaml, with these metadata lines."""
+    stored = root / "models" / "m" / "abc"
     (stored / "mlflow_model").mkdir(parents=True)
     labels = "labels:\n  mlflow_version: '4'\n  mlflow_run_id: r4\n"
-    (stored / "model.yaml").write_text(f"name: m\ncreation_time: '2026-01-01'\n{labels}")
+    (stored / "model.yaml").write_text(f"name: m\ncreation_time: '2026-01-01'\n{labels}{metadata}")
+    return stored
+
+
+def test_packed_model_is_read_from_the_bentos_files(tmp_path):
+    """The bento's model folder, version, run id, features and bounds come from its model.yaml
+    (the service's image has no MLflow to read them from the model folder)."""
+    metadata = "metadata:\n  features: [b, a]\n  feature_bounds: {a: 2.5, b: 10}\n"
+    stored = packed_bento(tmp_path, metadata)
     packed = bento_store.packed_model("m", str(tmp_path))
     assert (packed.folder, packed.version, packed.run_id) == (stored / "mlflow_model", "4", "r4")
+    assert (packed.features, packed.bounds) == (["b", "a"], {"a": 2.5, "b": 10.0})
+
+
+def test_packed_model_without_features_is_refused_in_one_line(tmp_path):
+    """A model imported without the feature list in its metadata says to rebuild the image."""
+    packed_bento(tmp_path, "metadata: {}\n")
+    with pytest.raises(PipelineError, match=r"no 'features' in the model's metadata.*make build"):
+        bento_store.packed_model("m", str(tmp_path))
+
+
+def test_model_gets_one_column_major_float_matrix_and_no_column_names(scorer, rows):
+    """The model scores a Fortran-ordered float64 matrix, as pandas lays out a table, with a
+    copy that checks no column names (scikit-learn would warn on an array otherwise); the
+    fitted pipeline itself keeps them."""
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    X = batches.validated(table, scorer, batches.contract(scorer), 0)
+    assert (X.dtype, X.flags.f_contiguous) == (np.float64, True)
+    assert not hasattr(scorer.predictor, "feature_names_in_")
+    assert list(scorer.fitted.feature_names_in_) == scorer.features
+
+
+def test_text_column_of_numbers_is_scored_as_numbers(scorer, rows):
+    """A Parquet column of numbers stored as text (a missing value as null) is scored as the
+    same numbers are."""
+    column = scorer.features[0]
+    gappy = rows.copy()
+    gappy.loc[::5, column] = np.nan
+    as_text = gappy.astype({column: object})
+    as_text[column] = [None if np.isnan(v) else repr(float(v)) for v in gappy[column]]
+    pd.testing.assert_frame_equal(scored(scorer, as_text, 50), scored(scorer, gappy, 50))
+
+
+def test_integer_and_boolean_columns_are_scored_as_floats(scorer, rows):
+    """Integer and boolean columns are converted as pandas converts them."""
+    first, second = scorer.features[:2]
+    exact = rows.assign(**{first: rows[first].round().astype("Int64"), second: rows[second] > 0})
+    floats = exact.astype({first: float, second: float})
+    pd.testing.assert_frame_equal(scored(scorer, exact, 50), scored(scorer, floats, 50))
+
+
+def test_feature_column_missing_from_a_chunk_is_named(scorer, rows):
+    """A chunk without a feature column names it and lists the chunk's columns."""
+    missing = scorer.features[-1]
+    with pytest.raises(DataContractError, match=rf"^feature column '{missing}' not found \(1 "):
+        scored(scorer, rows.drop(columns=missing), 100)
+
+
+def test_column_of_another_type_is_named_by_its_first_value(scorer, rows):
+    """A column of dates is no number: its first value's row and column are named."""
+    column = scorer.features[0]
+    dated = rows.assign(**{column: pd.Timestamp("2026-01-01")})
+    with pytest.raises(DataContractError, match=rf"^row 0, column '{column}': .* is not a number"):
+        scored(scorer, dated, 100)

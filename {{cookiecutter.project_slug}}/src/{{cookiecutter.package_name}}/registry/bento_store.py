@@ -1,5 +1,6 @@
 """The BentoML model store: the registry's champion goes in (`make bento-model`), and its
-labels come back out for the image.
+labels come back out for the image; a built bento's model is read back from its files
+(`score --packed`, with the serving packages only: MLflow is imported where it is used).
 
 `models:/<name>@champion` is resolved to its version number first, so the bento records exactly
 which version it serves; the MLflow version, run id, git commit and data hash become labels.
@@ -15,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .. import task, tracking
+from .. import task
 from ..config import Params
 from ..errors import PipelineError
 from ..paths import BENTO_MLFLOW_FOLDER
@@ -42,6 +43,8 @@ from ..vocabulary import (
 def import_champion(model_name: str) -> str:
     """Import `models:/<model_name>@champion` into the store; return the stored model's tag."""
     import bentoml
+
+    from .. import tracking
 
     tracking.configure(create=False)
     version = tracking.version_with_alias(model_name, CHAMPION)
@@ -82,6 +85,8 @@ def import_champion(model_name: str) -> str:
 def known_classes(model_folder: Path) -> list[Any]:
     """The classes of the model in `model_folder` as plain values; none for a regressor (an
     empty list: BentoML's metadata takes no null)."""
+    from .. import tracking
+
     classes = task.classes(tracking.load_model(str(model_folder)))
     return [] if classes is None else classes.tolist()
 
@@ -155,17 +160,21 @@ def delete(entries: list[tuple[str, str]]) -> None:
 
 @dataclass(frozen=True)
 class PackedModel:
-    """A model as a built bento packs it: its MLflow model folder and its registry labels."""
+    """A model as a built bento packs it: its MLflow model folder, its registry labels, and the
+    features and bounds it was imported with (`import_champion`'s metadata)."""
 
     folder: Path
     version: str
     run_id: str
+    features: list[str]  # in training order
+    bounds: dict[str, float] | None
 
 
 def packed_model(model_name: str, bento: str | None = None) -> PackedModel:
     """The model packed in the bento at `bento` (default: BENTO_PATH, which BentoML's image
     sets), read from its files: importing BentoML would write its home, and the image's root
-    filesystem is read-only under Kubernetes."""
+    filesystem is read-only under Kubernetes; nor MLflow: the image has the serving packages
+    only."""
     root = bento or os.environ.get("BENTO_PATH")
     if not root:
         raise PipelineError(
@@ -175,14 +184,24 @@ def packed_model(model_name: str, bento: str | None = None) -> PackedModel:
     found = []
     for info_file in sorted((Path(root) / "models" / model_name).glob("*/model.yaml")):
         info = yaml.safe_load(info_file.read_text(encoding="utf-8")) or {}
-        found.append((str(info.get("creation_time", "")), info_file.parent, info.get("labels", {})))
+        found.append((str(info.get("creation_time", "")), info_file, info))
     if not found:
         raise PipelineError(f"no model {model_name!r} packed in the bento at {root}")
-    _, folder, labels = max(found, key=lambda entry: entry[0])
+    _, info_file, info = max(found, key=lambda entry: entry[0])
+    labels, metadata = info.get("labels") or {}, info.get("metadata") or {}
+    features = metadata.get(METADATA_FEATURES)
+    if not features:
+        raise PipelineError(
+            f"{info_file}: no {METADATA_FEATURES!r} in the model's metadata (imported by an "
+            "older version of this project): rebuild the image (`make build image`)"
+        )
+    bounds = metadata.get(METADATA_FEATURE_BOUNDS)
     return PackedModel(
-        folder / BENTO_MLFLOW_FOLDER,
+        info_file.parent / BENTO_MLFLOW_FOLDER,
         str(labels.get(LABEL_VERSION, "")),
         str(labels.get(LABEL_RUN_ID, "")),
+        [str(name) for name in features],
+        None if bounds is None else {str(name): float(b) for name, b in bounds.items()},
     )
 
 

@@ -5,20 +5,24 @@ model's feature bounds, as the service checks them), its rows numbered as in the
 so an error names the row and the column wherever the chunk came from. The answer columns are
 the task's (`task.answer_columns`); every row also carries the model version, the run id and
 the time of the run, and the id column passed through when one is named.
+
+Arrow and NumPy only, no pandas: the service's image scores with it too (`score --packed`). The
+model gets the features as one column-major float matrix, laid out as a DataFrame's values are
+(`feature_matrix`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
-from .. import data_contract, task
+from .. import feature_matrix, task
 from ..errors import PipelineError
 
 # The columns every scored row carries besides the answer (and the id column, first).
@@ -37,13 +41,18 @@ class Model:
     fitted: Any  # the scikit-learn pipeline
     features: list[str]  # in training order
     bounds: dict[str, float] | None  # None: logged before the bounds were
+    # The fitted pipeline's copy that scores the feature matrix (`feature_matrix.positional`).
+    predictor: Any = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "predictor", feature_matrix.positional(self.fitted))
 
 
 def answer_names(model: Model) -> list[str]:
     """The task's answer columns for this model, in order (from a one-row answer)."""
     example = np.zeros((1, len(model.features)))
-    frame = pd.DataFrame(example, columns=model.features)
-    return list(task.answer_columns(task.predict(model.fitted, frame), task.classes(model.fitted)))
+    outputs = task.predict(model.predictor, example)
+    return list(task.answer_columns(outputs, task.classes(model.fitted)))
 
 
 def output_names(model: Model, id_column: str | None) -> list[str]:
@@ -89,17 +98,53 @@ def rechunked(batches: Iterable[pa.RecordBatch | pa.Table], rows: int) -> Iterat
 
 def validated(
     chunk: pa.Table, model: Model, bounds: dict[str, float | None], first_row: int
-) -> pd.DataFrame:
+) -> np.ndarray:
     """The chunk's features as floats in training order, rows numbered from `first_row`; a
     DataContractError names the first row and column that break the contract."""
-    # Arrow's float columns become pandas' without a copy; the contract makes the one copy,
-    # into one column-major float block as pandas lays out a table it reads: the model takes
-    # it without copying again (a frame of separate columns it would copy, twice) and sums in
-    # the same order as on any DataFrame of these rows.
-    frame = chunk.select(model.features).to_pandas(split_blocks=True)
-    frame.index = pd.RangeIndex(first_row, first_row + chunk.num_rows)
-    values = data_contract.validate_features(frame, bounds)
-    return pd.DataFrame(values, index=frame.index, columns=model.features, copy=False)
+    feature_matrix.require_columns(model.features, chunk.column_names)
+    # One copy, straight from Arrow's buffers into one column-major float block, as pandas lays
+    # out a table it reads: the model takes it without copying again and sums in the same order
+    # as on a DataFrame of these rows (the same outputs, bit for bit).
+    values = np.empty((chunk.num_rows, len(model.features)), order="F")
+    for position, name in enumerate(model.features):
+        fill(values[:, position], chunk.column(name), name, first_row)
+    return feature_matrix.checked(values, bounds, first_row)
+
+
+def fill(into: np.ndarray, column: pa.ChunkedArray, name: str, first_row: int) -> None:
+    """One feature column as floats (a null as NaN) into `into`; a DataContractError names
+    the first value that is no number. Numbers and booleans are converted as pandas converts
+    them; text holding numbers too (Python's `float`), row by row."""
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column, kind = column.cast(kind.value_type), kind.value_type
+    checks = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean,
+              pa.types.is_decimal, pa.types.is_null)  # fmt: skip
+    if any(check(kind) for check in checks):
+        # Unchecked: an integer above 2**53 becomes the nearest float, as in pandas.
+        as_float = column if kind == pa.float64() else column.cast(pa.float64(), safe=False)
+        start = 0
+        for piece in as_float.chunks:
+            into[start : start + len(piece)] = piece.to_numpy(zero_copy_only=False)
+            start += len(piece)
+        return
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        present = column.drop_null()
+        if len(present):
+            first = int(np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False))[0])
+            value = present[0].as_py()
+            raise feature_matrix.not_a_number(first_row + first, name, value, len(present))
+        into[:] = math.nan
+        return
+    bad: list[tuple[int, str]] = []
+    for row, text in enumerate(column.to_pylist()):
+        try:
+            into[row] = math.nan if text is None else float(text)
+        except ValueError:
+            bad.append((row, text))
+    if bad:
+        row, text = bad[0]
+        raise feature_matrix.not_a_number(first_row + row, name, text, len(bad))
 
 
 def constant(value: Any, rows: int, kind: pa.DataType) -> pa.Array:
@@ -117,7 +162,7 @@ def predictions(
 ) -> pa.Table:
     """One chunk scored: [id,] the task's answer columns, model version, run id, time."""
     X = validated(chunk, model, bounds, first_row)
-    outputs = task.predict(model.fitted, X)
+    outputs = task.predict(model.predictor, X)
     columns: dict[str, Any] = {}
     if id_column:
         columns[id_column] = chunk.column(id_column)

@@ -11,7 +11,8 @@ local output is written beside its name and renamed at the end, so a failed run 
 half-written file under it.
 
 The model is the registry's @champion, or the version in MODEL_VERSION, loaded once
-(`tracking`); or, in the service's image, the model packed in the bento (`--packed`).
+(`tracking`); or, in the service's image, the model packed in the bento (`--packed`), read as
+the service reads it (`model_loader`): that path needs the serving packages only.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ import pyarrow.csv as pcsv
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from ..data_contract import DataContractError
 from ..errors import PipelineError
+from ..feature_matrix import DataContractError
 from ..vocabulary import CHAMPION
 from . import batches
 
@@ -261,19 +262,21 @@ def load_registered(model_name: str, version: str | None) -> batches.Model:
 
 
 def load_packed(model_name: str) -> batches.Model:
-    """The model packed in the bento this runs from (the service's image): no registry."""
-    from .. import tracking
+    """The model packed in the bento this runs from (the service's image): no registry, and
+    only the service's packages (no MLflow, pandas or pandera in the image). The features and
+    bounds are the ones the bento's model was imported with, the estimator the one the
+    service loads (`model_loader`)."""
+    from .. import model_loader
     from ..registry import bento_store
 
     packed = bento_store.packed_model(model_name)
-    features, _ = tracking.input_example(packed.folder)
     return batches.Model(
         name=model_name,
         version=packed.version,
         run_id=packed.run_id,
-        fitted=tracking.load_model(str(packed.folder)),
-        features=features,
-        bounds=tracking.feature_bounds_of(packed.folder),
+        fitted=model_loader.load(packed.folder),
+        features=packed.features,
+        bounds=packed.bounds,
     )
 
 
