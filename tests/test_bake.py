@@ -229,11 +229,21 @@ def test_python_version_sets_requirement_and_ruff_target(baked):
 
 
 def test_core_stack_has_floors(baked):
-    """bentoml, mlflow and dvc carry the floors that keep the resolver off ancient releases."""
+    """bentoml (serving group), mlflow and dvc carry the floors that keep the resolver off
+    ancient releases."""
     path, answers = baked
-    dependencies = tomllib.loads((path / "pyproject.toml").read_text())["project"]["dependencies"]
+    pyproject = tomllib.loads((path / "pyproject.toml").read_text())
+    dependencies = set(pyproject["project"]["dependencies"])
     dvc = "dvc>=3" if answers["dvc_remote"] == "local" else f"dvc[{answers['dvc_remote']}]>=3"
-    assert {"bentoml>=1.4", "mlflow>=3", dvc} <= set(dependencies)
+    assert {"mlflow>=3", dvc} <= dependencies
+    assert "bentoml>=1.4" in pyproject["dependency-groups"]["serving"]
+
+
+def test_uv_installs_the_serving_group_with_the_project(baked):
+    """`uv sync` installs the serving group (the service's packages) besides the dev tools."""
+    path, _ = baked
+    pyproject = tomllib.loads((path / "pyproject.toml").read_text())
+    assert set(pyproject["tool"]["uv"]["default-groups"]) == {"serving", "dev"}
 
 
 def test_dvc_remote_points_at_the_chosen_kind(baked):
