@@ -322,9 +322,12 @@ async def predict_arrow(request: Request) -> Response:
     if problems := arrow_problems(table):
         return JSONResponse(capped("invalid batch", problems), status_code=400)
     service = bentoml.get_current_service()
-    columns = [table.column(name).to_numpy(zero_copy_only=False) for name in FEATURES]
-    # A null becomes NaN, which the model's imputer fills in.
-    X = np.asfortranarray(np.column_stack(columns).astype(float))
+    # One copy, straight into the column-major float block the model sums over (stacking the
+    # columns, converting and reordering made three: an eighth of a 100k-row request). A null
+    # becomes NaN, which the model's imputer fills in.
+    X = np.empty((table.num_rows, len(FEATURES)), order="F")
+    for position, name in enumerate(FEATURES):
+        X[:, position] = table.column(name).to_numpy(zero_copy_only=False)
     # Large batches run in a worker thread so they do not hold up single-row requests.
     values = await anyio.to_thread.run_sync(service.scored, X)
     service.logged(lambda: table.select(FEATURES).to_pylist(), values)
