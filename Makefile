@@ -89,7 +89,7 @@ demo: $(BIN)/pytest ## Bake a default project into demo/: pipeline, tests, regis
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo_monitoring.sh "$(DEMO_DIR)/breast-cancer-classifier"
 	@echo "Demo project: $(DEMO_DIR)/breast-cancer-classifier (next: make serve, make loadtest)"
 
-bench: $(BIN)/pytest ## Serving benchmark: generated service vs mlflow models serve vs a bare floor (wrk)
+bench: $(BIN)/pytest ## Serving benchmark: the generated service against HTTP and compute limits, mlflow and a floor (wrk)
 	@command -v wrk >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] \
 		|| apt-get install -y -qq wrk >/dev/null
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/serving/run.py
