@@ -16,6 +16,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PARAMS = load_params(PROJECT_ROOT / PARAMS_FILE)
 # The registered model the service tests register and serve (in a temporary registry).
 SERVICE_MODEL = "service-test"
+# What the pipeline, the registry and the monitor need and the serving group (so the image)
+# leaves out.
+NOT_FOR_SERVING = ("dvc", "evidently", "locust", "matplotlib", "mlflow", "pandas", "pandera")
 
 # One score where higher is better and one error where lower is better, of this task.
 HIGHER = next(name for name in get_args(task.MetricName) if name not in task.LOWER_IS_BETTER)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import joblib
 import pytest
@@ -12,12 +15,13 @@ from starlette.testclient import TestClient
 
 from {{ cookiecutter.package_name }} import tracking
 from {{ cookiecutter.package_name }}.registry import bento_store
+from {{ cookiecutter.package_name }}.reports import facts
 from {{ cookiecutter.package_name }}.vocabulary import (
     CHAMPION,
     METADATA_INPUT_EXAMPLE,
     MODEL_URI_TAG,
 )
-from tests.helpers import SERVICE_MODEL, json_row
+from tests.helpers import PROJECT_ROOT, SERVICE_MODEL, json_row
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +58,21 @@ def example_row(service) -> dict[str, float]:
     """The golden payload: the first row of the input example logged with the model, as a
     client sends it (a missing value as null)."""
     return json_row(service.STORED.info.metadata[METADATA_INPUT_EXAMPLE][0])
+
+
+@pytest.fixture(scope="session")
+def serving_python(tmp_path_factory) -> Path:
+    """The Python of a new virtual environment holding the serving group alone: what the bento,
+    and so the image, installs (a few seconds from uv's cache)."""
+    scratch = tmp_path_factory.mktemp("serving-env")
+    requirements = scratch / "requirements.txt"
+    requirements.write_text(facts.serving_requirements(PROJECT_ROOT))
+    uv = os.environ.get("UV", "uv")
+    venv = scratch / "venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)  # noqa: S603
+    python = venv / "bin" / "python"
+    subprocess.run(  # noqa: S603 - fixed command
+        [uv, "pip", "install", "--quiet", "--python", str(python), "-r", str(requirements)],
+        check=True,
+    )
+    return python

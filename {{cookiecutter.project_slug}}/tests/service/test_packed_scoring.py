@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import bentoml
@@ -21,33 +20,13 @@ import yaml
 
 from {{ cookiecutter.package_name }} import task, tracking
 from {{ cookiecutter.package_name }}.paths import PARAMS_FILE
-from {{ cookiecutter.package_name }}.reports import facts
 from {{ cookiecutter.package_name }}.scoring import run
 from {{ cookiecutter.package_name }}.vocabulary import CHAMPION
-from tests.helpers import PROJECT_ROOT, SERVICE_MODEL
+from tests.helpers import NOT_FOR_SERVING, PROJECT_ROOT, SERVICE_MODEL
 
 PACKAGE = task.__name__.split(".")[0]
-# What the pipeline and the registry need, and the image does not have.
-NOT_IN_THE_IMAGE = ("dvc", "mlflow", "pandas", "pandera", "matplotlib")
 # Columns that differ between two runs of the same rows.
 RUN_COLUMNS = ("scored_at",)
-
-
-@pytest.fixture(scope="module")
-def serving_python(tmp_path_factory) -> Path:
-    """The Python of a new virtual environment holding the serving group only."""
-    scratch = tmp_path_factory.mktemp("packed-scoring-env")
-    requirements = scratch / "requirements.txt"
-    requirements.write_text(facts.serving_requirements(PROJECT_ROOT))
-    uv = os.environ.get("UV", "uv")
-    venv = scratch / "venv"
-    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)  # noqa: S603
-    python = venv / "bin" / "python"
-    subprocess.run(  # noqa: S603 - fixed command
-        [uv, "pip", "install", "--quiet", "--python", str(python), "-r", str(requirements)],
-        check=True,
-    )
-    return python
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +75,11 @@ def packed_scores(serving_python: Path, bento: Path, rows: Path, tmp_path_factor
 
 
 def test_serving_environment_lacks_the_pipelines_packages(serving_python: Path):
-    """The environment the packed run uses cannot import MLflow, pandas, pandera, DVC or
-    matplotlib: a run that succeeds there imported none of them."""
+    """The environment the packed run uses cannot import the pipeline's packages (MLflow,
+    pandas, pandera, DVC, ...): a run that succeeds there imported none of them."""
     probe = "import importlib.util as u, sys; print(*[n for n in sys.argv[1:] if u.find_spec(n)])"
     found = subprocess.run(  # noqa: S603 - fixed command
-        [str(serving_python), "-c", probe, *NOT_IN_THE_IMAGE], capture_output=True, text=True,
+        [str(serving_python), "-c", probe, *NOT_FOR_SERVING], capture_output=True, text=True,
         check=True,
     )  # fmt: skip
     assert found.stdout.split() == []

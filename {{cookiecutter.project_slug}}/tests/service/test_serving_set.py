@@ -7,17 +7,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from {{ cookiecutter.package_name }} import task, tracking
 from {{ cookiecutter.package_name }}.reports import facts, markdown
 from {{ cookiecutter.package_name }}.vocabulary import CHAMPION, METADATA_INPUT_EXAMPLE
-from tests.helpers import PROJECT_ROOT, SERVICE_MODEL, frame
-
-# What the pipeline, the registry and the monitor need and serving must not pay for.
-NOT_FOR_SERVING = ("dvc", "evidently", "locust", "matplotlib", "mlflow", "pandas", "pandera")
+from tests.helpers import NOT_FOR_SERVING, PROJECT_ROOT, SERVICE_MODEL, frame
 
 # Run in the fresh environment: the service as `bentoml serve` loads it from the bento, its
 # readiness check, its outputs for each row of the logged input example (as /predict gets
@@ -37,24 +35,9 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def requirements() -> str:
-    return facts.serving_requirements(PROJECT_ROOT)
-
-
-@pytest.fixture(scope="module")
-def fresh_run(champion: str, requirements: str, tmp_path_factory) -> dict[str, list]:
-    """The probe's answer from a new virtual environment holding the serving group only."""
-    scratch = tmp_path_factory.mktemp("serving-env")
-    (scratch / "requirements.txt").write_text(requirements)
-    uv = os.environ.get("UV", "uv")
-    venv = scratch / "venv"
-    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)  # noqa: S603
-    python = venv / "bin" / "python"
-    subprocess.run(  # noqa: S603 - fixed command
-        [uv, "pip", "install", "--quiet", "--python", str(python), "-r",
-         str(scratch / "requirements.txt")],
-        check=True,
-    )  # fmt: skip
+def fresh_run(champion: str, serving_python: Path, tmp_path_factory) -> dict[str, Any]:
+    """The probe's answer from the environment of the serving group alone."""
+    scratch = tmp_path_factory.mktemp("serving-probe")
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", str(scratch)),
@@ -65,17 +48,17 @@ def fresh_run(champion: str, requirements: str, tmp_path_factory) -> dict[str, l
         "PYTHONPATH": str(PROJECT_ROOT),
     }
     run = subprocess.run(  # noqa: S603 - fixed command
-        [str(python), "-c", PROBE], cwd=scratch, env=env, capture_output=True, text=True,
-        timeout=300, check=False,
+        [str(serving_python), "-c", PROBE], cwd=scratch, env=env, capture_output=True,
+        text=True, timeout=300, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-4000:]
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def test_serving_requirements_leave_out_the_pipelines_tools(requirements):
+def test_serving_requirements_leave_out_the_pipelines_tools():
     """The bento's requirements name none of DVC, MLflow, pandas, pandera, matplotlib,
     evidently or locust."""
-    packages = markdown.parse_requirements(requirements)
+    packages = markdown.parse_requirements(facts.serving_requirements(PROJECT_ROOT))
     assert not [name for name in packages if name in NOT_FOR_SERVING]
 
 
